@@ -1,0 +1,67 @@
+"""Checks and how they run.
+
+A check is a small function about one student function. Public checks take (student, rng) and
+need nothing but the spec (properties, closed forms, numerical gradients), so students can run
+them. Hidden checks take (student, rng, ref) and compare with the reference module on fresh
+inputs. A check passes by returning and fails by raising `Fail` (or a `StudentError` from a call).
+"""
+import traceback
+import zlib
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+
+from .compare import Fail
+from .student import StudentError
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    function: str
+    points: float
+    run: Callable
+    hidden: bool = False
+
+
+@dataclass
+class CheckResult:
+    name: str
+    function: str
+    score: float
+    max_score: float
+    passed: bool
+    message: str
+    hidden: bool = False
+    grader_error: bool = False
+
+    def as_json(self):
+        return {k: v for k, v in asdict(self).items() if k not in ("hidden", "grader_error")} | (
+            {"hidden": True} if self.hidden else {}) | ({"grader_error": True} if self.grader_error else {})
+
+
+def check_rng(seed, topic, name):
+    """A generator of its own per check, so a check's inputs do not depend on which others ran."""
+    return np.random.default_rng([seed, zlib.crc32(topic.encode()), zlib.crc32(name.encode())])
+
+
+def run_check(check, student, topic, seed, ref=None):
+    rng = check_rng(seed, topic, check.name)
+    result = CheckResult(check.name, check.function, 0.0, check.points, False, "", check.hidden)
+    try:
+        check.run(student, rng, ref) if check.hidden else check.run(student, rng)
+    except (Fail, StudentError) as exc:
+        result.message = str(exc)
+        return result
+    except Exception as exc:  # a bug in the grader, never the student's fault: make it loud
+        result.message = ("grader error (not a problem with your code): "
+                          f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=-2)!r}")
+        result.grader_error = True
+        return result
+    result.score, result.passed = check.points, True
+    return result
+
+
+def checks_for(topic_module, hidden):
+    return [c for c in topic_module.CHECKS if hidden or not c.hidden]

@@ -1,0 +1,234 @@
+"""The student side: runs inside the sandboxed process, loads the submission and serves calls.
+
+Nothing here is trusted by the grader. It only turns requests into calls of the student's
+functions and sends back plain values (grader.wire); the parent validates whatever arrives.
+"""
+import builtins
+import io
+import os
+import random
+import signal
+import sys
+import types
+
+import numpy as np
+
+from . import wire
+
+OUTPUT_CAP = 64 * 1024
+
+
+class CappedText(io.TextIOBase):
+    """A text stream that keeps the first OUTPUT_CAP characters and drops the rest."""
+
+    def __init__(self):
+        self.parts, self.size = [], 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        if self.size < OUTPUT_CAP:
+            self.parts.append(s[: OUTPUT_CAP - self.size])
+        self.size += len(s)
+        return len(s)
+
+    def text(self):
+        return "".join(self.parts)
+
+
+class IPythonStub:
+    """Enough of IPython's `get_ipython()` for transformed magics: `%%time` and `%time` run their
+    code, other magics and `!shell` lines do nothing."""
+
+    RUNS_CODE = {"time", "capture", "prun"}
+
+    def __init__(self, namespace):
+        self.user_ns = namespace
+
+    def run_line_magic(self, name, line, _stack_depth=1):
+        if name in self.RUNS_CODE:
+            exec(compile(line, "<magic>", "exec"), self.user_ns)
+
+    def run_cell_magic(self, name, line, cell):
+        if name in self.RUNS_CODE:
+            exec(compile(cell, "<magic>", "exec"), self.user_ns)
+
+    def system(self, *args, **kwargs):
+        return None
+
+    def getoutput(self, *args, **kwargs):
+        return []
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+class CellTimeout(BaseException):
+    pass
+
+
+def _cell_alarm(signum, frame):
+    raise CellTimeout()
+
+
+def describe_exception(exc, student_files):
+    """Type, message and the innermost student line of an exception, as plain strings."""
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "(the exception's message could not be read)"
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename in student_files:
+            where = {"file": code.co_filename, "line": tb.tb_lineno, "function": code.co_name}
+        tb = tb.tb_next
+    if isinstance(exc, SyntaxError) and exc.filename in student_files:
+        where = {"file": exc.filename, "line": exc.lineno or 0, "function": ""}
+    if isinstance(exc, CellTimeout):
+        return {"type": "CellTimeout", "message": "", "where": where}
+    return {"type": type(exc).__name__[:80], "message": message[:500], "where": where}
+
+
+def _arrays_in(value, path, out, depth=0):
+    """Collect (path, array) for every ndarray in an argument, to detect in-place changes."""
+    if depth > 4:
+        return
+    if type(value) is np.ndarray:
+        out.append((path, value, value.copy()))
+    elif type(value) in (list, tuple):
+        for i, v in enumerate(value):
+            _arrays_in(v, path + [i], out, depth + 1)
+
+
+def _unchanged(array, original):
+    return (array.shape == original.shape and array.dtype == original.dtype
+            and array.tobytes() == original.tobytes())
+
+
+class Server:
+    def __init__(self, req_fd, resp_fd):
+        import grader
+        grader.IN_SANDBOX = True
+        self.req_fd, self.resp_fd = req_fd, resp_fd
+        self.handles = {}
+        self.namespace = None
+        self.student_files = set()
+
+    def keep(self, obj):
+        hid = len(self.handles) + 1
+        self.handles[hid] = obj
+        return hid
+
+    # -- framing (the parent is trusted; sizes are still bounded by what it sends) --
+    def _read_exact(self, n):
+        chunks = []
+        while n:
+            chunk = os.read(self.req_fd, min(n, 1 << 20))
+            if not chunk:
+                os._exit(0)
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def receive(self):
+        header_len, body_len = wire.parse_prefix(self._read_exact(wire.PREFIX.size), 1 << 40)
+        import json
+        header = json.loads(self._read_exact(header_len))
+        return header, self._read_exact(body_len)
+
+    def send(self, header, buffers=()):
+        data = memoryview(wire.pack(header, buffers))
+        while data:
+            data = data[os.write(self.resp_fd, data):]
+
+    # -- operations --
+    def load(self, req):
+        name = req["module"]
+        module = types.ModuleType(name)
+        module.__dict__.update({"__builtins__": builtins, "display": lambda *a, **k: None})
+        module.__dict__["get_ipython"] = lambda: stub
+        stub = IPythonStub(module.__dict__)
+        sys.modules[name] = module
+        self.namespace = module.__dict__
+        np.random.seed(req["seed"])
+        random.seed(req["seed"])
+        errors = []
+        signal.signal(signal.SIGALRM, _cell_alarm)
+        for i, cell in enumerate(req["cells"]):
+            filename = cell["file"]
+            self.student_files.add(filename)
+            try:
+                signal.setitimer(signal.ITIMER_REAL, req["cell_seconds"])
+                exec(compile(cell["source"], filename, "exec"), self.namespace)
+            except BaseException as exc:
+                errors.append({"cell": i, **describe_exception(exc, self.student_files)})
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        functions = sorted(k for k, v in list(self.namespace.items())
+                           if type(k) is str and callable(v) and not k.startswith("__"))
+        return {"ok": True, "errors": errors[:50], "functions": functions[:500]}, []
+
+    def call(self, req, body):
+        fn = self.namespace.get(req["fn"]) if self.namespace is not None else None
+        if not callable(fn):
+            return {"ok": False, "error": {"type": "Missing", "message": "", "where": None}}, []
+        arglists = wire.decode(req["args"], body, self.handles)
+        if not req["many"]:
+            arglists = [arglists]
+        pick, opaque = req.get("pick"), req.get("opaque") or ()
+        results, kept = [], set()
+        for index, args in enumerate(arglists):
+            watched = []
+            for i, a in enumerate(args):
+                _arrays_in(a, [i], watched)
+            try:
+                value = fn(*args)
+            except BaseException as exc:
+                return {"ok": False, "index": index,
+                        "error": describe_exception(exc, self.student_files)}, []
+            mutated = [p for p, a, before in watched if not _unchanged(a, before)]
+            if mutated:
+                return {"ok": False, "index": index, "mutated": mutated[:10]}, []
+            if pick is not None:
+                if type(value) not in (tuple, list) or len(value) <= pick:
+                    return {"ok": False, "index": index, "not_tuple": wire.describe_type(value)}, []
+                value = value[pick]
+            elif opaque and type(value) in (tuple, list):
+                kept.update(id(value[i]) for i in opaque if i < len(value))
+            results.append(value)
+        node, buffers = wire.encode(results if req["many"] else results[0], keep=self.keep,
+                                    opaque=kept)
+        return {"ok": True, "value": node}, buffers
+
+    def serve(self):
+        while True:
+            req, body = self.receive()
+            try:
+                if req["op"] == "load":
+                    reply, buffers = self.load(req)
+                elif req["op"] == "call":
+                    reply, buffers = self.call(req, body)
+                else:
+                    reply, buffers = {"ok": True}, []
+            except wire.WireError as exc:
+                reply, buffers = {"ok": False, "unsendable": str(exc)[:200]}, []
+            except BaseException as exc:
+                reply = {"ok": False, "error": describe_exception(exc, self.student_files)}
+                buffers = []
+            reply["seq"] = req["seq"]
+            self.send(reply, buffers)
+
+
+def redirect_stdio():
+    """stdin reads end-of-file at once; printed output goes to capped in-memory buffers."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    sys.stdin = io.TextIOWrapper(io.BytesIO(b""))
+    sys.stdout, sys.stderr = CappedText(), CappedText()
+    sys.__stdout__, sys.__stderr__ = sys.stdout, sys.stderr

@@ -1,0 +1,152 @@
+"""Array comparison that explains: shape, NaN/inf, constant factors, transposes, named mistakes,
+and where the entries differ.
+
+Tolerances are data (`Tol`); a failed comparison raises `Fail` with a sentence a student can act on.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class Fail(Exception):
+    """A check failed; str(exc) is the message for the student."""
+
+
+@dataclass(frozen=True)
+class Tol:
+    """|actual - expected| <= rtol * |expected| + atol * max|expected| entry by entry.
+
+    The defaults leave > 1000x margin for float64 round-off between equivalent formulas on the
+    well-conditioned inputs the checks use, while real bugs are off by 1e-3 or (much) more.
+    """
+
+    rtol: float = 1e-6
+    atol: float = 1e-6
+
+
+DEFAULT = Tol()
+
+
+def fmt(x):
+    return f"{x:.6g}" if np.isfinite(x) else str(x)
+
+
+def index_str(idx):
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
+def shape_str(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def mismatch(actual, expected, tol=DEFAULT):
+    """Boolean mask of entries that are not close (NaN never is; equal infinities are)."""
+    a, e = np.asarray(actual, float), np.asarray(expected, float)
+    scale = np.max(np.abs(e[np.isfinite(e)]), initial=0.0)
+    with np.errstate(invalid="ignore"):
+        close = np.abs(a - e) <= tol.rtol * np.abs(e) + tol.atol * scale
+    close |= (a == e)  # exact matches, including equal infinities
+    return ~close
+
+
+def constant_factor(actual, expected):
+    """Best c with actual ~ c * expected, and the relative residual of that fit."""
+    a, e = np.ravel(actual), np.ravel(expected)
+    ee = float(e @ e)
+    if ee == 0.0 or not np.all(np.isfinite(a)) or not np.all(np.isfinite(e)):
+        return None, np.inf
+    c = float(a @ e) / ee
+    na = float(np.linalg.norm(a))
+    return c, (float(np.linalg.norm(a - c * e)) / na if na else np.inf)
+
+
+def describe_factor(c, factors):
+    """Turn a constant factor into words, using the check's known factors (value, reason)."""
+    for value, reason in factors:
+        if np.isclose(c, value, rtol=1e-6, atol=0):
+            return f"{_times(value, exact=True)}: {reason}"
+    return f"{_times(c, exact=False)} (a constant factor is missing or extra)"
+
+
+def _times(c, exact):
+    if np.isclose(c, -1, rtol=1e-6):
+        return "has the wrong sign"
+    if c < 0:
+        return f"is {fmt(c)} times the expected value"
+    word = "exactly " if exact else ""
+    return (f"is {word}{fmt(c)} times too large" if c > 1
+            else f"is {word}{fmt(1 / c)} times too small")
+
+
+def where_wrong(bad, actual, expected):
+    """Say which entries are wrong, with the largest difference."""
+    a, e = np.asarray(actual, float), np.asarray(expected, float)
+    n_bad, n = int(bad.sum()), bad.size
+    if a.ndim == 2 and 0 < n_bad < n:
+        rows, cols = np.nonzero(bad.all(axis=1))[0], np.nonzero(bad.all(axis=0))[0]
+        if bad.any(axis=0).sum() == len(cols) and len(cols) < a.shape[1]:
+            return f"is wrong in column(s) {_list(cols)} and right in the others"
+        if bad.any(axis=1).sum() == len(rows) and len(rows) < a.shape[0]:
+            return f"is wrong in row(s) {_list(rows)} and right in the others"
+    with np.errstate(invalid="ignore"):
+        diff = np.where(bad, np.abs(a - e), -1.0)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    worst = np.unravel_index(int(np.argmax(diff)), a.shape) if a.ndim else ()
+    at = f" at {index_str(worst)}" if a.ndim else ""
+    return (f"differs in {n_bad} of {n} entries; the largest difference is{at}: "
+            f"got {fmt(a[worst])}, expected {fmt(e[worst])}")
+
+
+def _list(idx, limit=6):
+    s = ", ".join(str(int(i)) for i in idx[:limit])
+    return s + (", ..." if len(idx) > limit else "")
+
+
+def explain(actual, expected, bad, factors=()):
+    """The most specific true sentence about how `actual` differs from `expected`."""
+    a, e = np.asarray(actual, float), np.asarray(expected, float)
+    nonfinite = ~np.isfinite(a) & np.isfinite(e)
+    if nonfinite.any():
+        kind = "NaN" if np.isnan(a[nonfinite]).any() else "inf"
+        first = np.argwhere(nonfinite)[0] if a.ndim else ()
+        at = f" (first at {index_str(first)})" if a.ndim else ""
+        return (f"contains {kind} in {int(nonfinite.sum())} of {a.size} entries{at} where the "
+                f"expected value is finite")
+    if np.isinf(e).any() and not np.array_equal(np.isinf(a) & (a == e), np.isinf(e)):
+        idx = tuple(np.argwhere(np.isinf(e) & (a != e))[0]) if e.ndim else ()
+        return f"is {fmt(a[idx])}{' at ' + index_str(idx) if e.ndim else ''}, expected {fmt(e[idx])}"
+    if a.size > 1 or a.ndim == 0:
+        if not a.any() and e.any():
+            return "is all zeros"
+        c, resid = constant_factor(a, e)
+        if c is not None and resid < 1e-6 and not np.isclose(c, 1, rtol=1e-6):
+            return describe_factor(c, factors)
+    if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and not mismatch(a.T, e).any():
+        return "is transposed"
+    if a.size > 2:
+        d = a - e
+        if np.ptp(d) <= 1e-6 * max(1.0, float(np.max(np.abs(e)))) and abs(d.flat[0]) > 0:
+            return f"is off by a constant {fmt(float(d.flat[0]))} in every entry"
+    if a.ndim == 0:
+        return f"is {fmt(float(a))}, expected {fmt(float(e))}"
+    return where_wrong(bad, a, e)
+
+
+def assert_close(actual, expected, what, tol=DEFAULT, factors=(), alternatives=()):
+    """Fail unless `actual` matches `expected` (both float arrays of one shape, or scalars).
+
+    factors: (value, reason) pairs naming known constant-factor mistakes.
+    alternatives: (array, sentence) pairs: if `actual` matches one, that sentence is the message.
+    """
+    a, e = np.asarray(actual, float), np.asarray(expected, float)
+    if a.shape != e.shape:
+        raise Fail(f"{what} has shape {shape_str(a.shape)}, expected {shape_str(e.shape)}"
+                   + (" (transposed?)" if a.shape == e.shape[::-1] else ""))
+    bad = mismatch(a, e, tol)
+    if not bad.any():
+        return
+    for alt, sentence in alternatives:
+        alt = np.asarray(alt, float)
+        if alt.shape == a.shape and not mismatch(a, alt, tol).any():
+            raise Fail(f"{what}: {sentence}")
+    raise Fail(f"{what} {explain(a, e, bad, factors)}")

@@ -1,0 +1,127 @@
+"""Grading submissions: one zygote per worker slot, one student process per submission-topic,
+checks run and verdicts computed here in the grader process."""
+import importlib.util
+import os
+import queue
+import threading
+from dataclasses import dataclass
+
+from . import checks as checks_mod
+from .sandbox import Limits, Zygote, pick_sandbox_uids
+from .student import Student
+from .topics import TOPICS
+
+PROJECT_SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                 "solutions")
+
+
+def find_solutions(path=None):
+    """The reference solutions folder: --solutions, $GRADER_SOLUTIONS, or the project's own."""
+    for candidate in (path, os.environ.get("GRADER_SOLUTIONS"), PROJECT_SOLUTIONS):
+        if candidate and os.path.isdir(candidate):
+            return os.path.abspath(candidate)
+    return None
+
+
+def load_reference(solutions, topic):
+    """Import solutions/<topic>.py by path (trusted code, run only in the grader)."""
+    path = os.path.join(solutions, f"{topic}.py")
+    spec = importlib.util.spec_from_file_location(f"_grader_reference_{topic}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def max_score(topic, hidden):
+    if topic not in TOPICS:
+        return 0
+    return sum(c.points for c in checks_mod.checks_for(TOPICS[topic], hidden))
+
+
+def error_result(sub, hidden):
+    return {"submission": sub.path, "topic": sub.topic, "score": 0,
+            "max_score": max_score(sub.topic, hidden), "error": sub.error, "checks": []}
+
+
+def grade_submission(zygote, sub, seed, references):
+    """All checks of one submission's topic. `references` maps topic -> module (or is empty)."""
+    if sub.error:
+        return error_result(sub, bool(references))
+    topic = TOPICS[sub.topic]
+    ref = references.get(sub.topic)
+    student = Student(zygote, sub, seed=seed, signatures=topic.FUNCTIONS)
+    try:
+        results = [checks_mod.run_check(c, student, sub.topic, seed, ref)
+                   for c in checks_mod.checks_for(topic, hidden=ref is not None)]
+    finally:
+        student.close()
+    out = {"submission": sub.path, "topic": sub.topic,
+           "score": round(sum(r.score for r in results), 6),
+           "max_score": sum(r.max_score for r in results), "error": None,
+           "checks": [r.as_json() for r in results]}
+    if student.load_errors:
+        out["load_errors"] = student.load_errors
+    return out
+
+
+@dataclass
+class Options:
+    seed: int = 0
+    jobs: int = 1
+    limits: Limits = Limits()
+    namespaces: bool = True
+    solutions: str | None = None   # None: no hidden checks
+
+
+class Pool:
+    """Worker slots, each a thread with its own zygote (and its own uid when root)."""
+
+    def __init__(self, options):
+        self.options = options
+        self.references = {}
+        if options.solutions:
+            self.references = {t: load_reference(options.solutions, t) for t in TOPICS
+                               if os.path.exists(os.path.join(options.solutions, f"{t}.py"))}
+        uids = pick_sandbox_uids(options.jobs) if os.geteuid() == 0 else [None] * options.jobs
+        self.zygotes = []
+        try:
+            for uid in uids:
+                self.zygotes.append(Zygote(options.limits, options.namespaces, uid))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def protections(self):
+        return self.zygotes[0].protections
+
+    def grade(self, subs):
+        """Yield (index, result) as submissions finish, in any order."""
+        todo, done = queue.Queue(), queue.Queue()
+        for item in enumerate(subs):
+            todo.put(item)
+
+        def work(zygote):
+            while True:
+                try:
+                    i, sub = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done.put((i, grade_submission(zygote, sub, self.options.seed, self.references)))
+                except BaseException as exc:  # a grader failure must not lose the batch
+                    done.put((i, dict(error_result(sub, bool(self.references)),
+                                      error=f"grader failure: {type(exc).__name__}: {exc}")))
+
+        threads = [threading.Thread(target=work, args=(z,), daemon=True) for z in self.zygotes]
+        for t in threads:
+            t.start()
+        for _ in range(len(subs)):
+            yield done.get()
+        for t in threads:
+            t.join()
+
+    def close(self):
+        for z in self.zygotes:
+            z.close()
+        self.zygotes = []

@@ -1,0 +1,192 @@
+"""Linux isolation for student processes: namespaces, a private read-only filesystem, rlimits, uid.
+
+Used by the zygote (grader.zygote) and by each student process between fork and running student
+code. Every step is optional: `probe()` finds which steps this machine and user allow, and the
+grader reports them. See ../shared/sandbox-notes.md for the measurements behind the choices.
+"""
+import ctypes
+import os
+import platform
+import resource
+import sysconfig
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
+
+# Devices a Python program may open; everything else under /dev is absent.
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+
+
+def _ok(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags):
+    _ok(libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def setns(fd, nstype):
+    _ok(libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
+def mount(source, target, fstype, flags, data=None):
+    enc = lambda s: None if s is None else os.fsencode(s)
+    _ok(libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+        f"mount {target}")
+
+
+def umount(target, flags=0):
+    _ok(libc.umount2(os.fsencode(target), ctypes.c_int(flags)), f"umount {target}")
+
+
+def prctl(option, arg):
+    _ok(libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
+                   ctypes.c_ulong(0), ctypes.c_ulong(0)), "prctl")
+
+
+def pivot_root(new_root, put_old):
+    if SYS_PIVOT_ROOT is None:
+        raise OSError(0, "pivot_root: unknown syscall number on this architecture")
+    _ok(libc.syscall(ctypes.c_long(SYS_PIVOT_ROOT), os.fsencode(new_root), os.fsencode(put_old)),
+        "pivot_root")
+
+
+def write_id_maps(inside, outside):
+    """Map one uid and gid in a fresh user namespace (setgroups denied, as unprivileged users must)."""
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    for kind in ("uid", "gid"):
+        with open(f"/proc/self/{kind}_map", "w") as f:
+            f.write(f"{inside} {outside[kind]} 1\n")
+
+
+def enter_user_namespace():
+    """For a non-root grader: become root of a new user namespace so that the other namespaces
+    can be created. Must run before any thread exists (so before importing numpy)."""
+    outside = {"uid": os.getuid(), "gid": os.getgid()}
+    unshare(CLONE_NEWUSER)
+    write_id_maps(0, outside)
+
+
+def readable_roots(extra=()):
+    """Paths a student process needs to read: the interpreter, its libraries, the grader package.
+
+    Project folders (solutions/, tests/, submissions) are deliberately not here.
+    """
+    import sys
+    roots = {"/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc",
+             sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
+             os.path.dirname(os.path.realpath(sys.executable)), *extra}
+    for base in ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
+        paths = sysconfig.get_paths(vars=base)
+        roots.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+    roots = sorted({os.path.normpath(r) for r in roots if r and os.path.lexists(r)})
+    # A root inside another root is already mirrored.
+    return [r for r in roots if not any(r.startswith(o + "/") for o in roots if o != "/")]
+
+
+def build_private_root(new_root, roots, tmp_size):
+    """Mirror `roots` read-only under `new_root` (mounted here as a fresh tmpfs), with a private
+    /tmp, /dev/shm and a few devices.
+
+    Sources are opened before the tmpfs covers `new_root`, so they may live anywhere (even under
+    it). Intermediate directories are created world-traversable, so a python under a 0700 home
+    directory stays importable after dropping to another uid.
+    """
+    sources = [(r, os.open(r, os.O_PATH | os.O_NOFOLLOW)) for r in (*roots, *DEVICES)
+               if os.path.lexists(r) and not os.path.islink(r)]
+    links = [(r, os.readlink(r)) for r in roots if os.path.islink(r)]
+    mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    for d in ("/tmp", "/dev/shm"):
+        os.makedirs(new_root + d, mode=0o755, exist_ok=True)
+        mount("tmpfs", new_root + d, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_size}")
+    for src, target in links:
+        os.makedirs(os.path.dirname(new_root + src), mode=0o755, exist_ok=True)
+        os.symlink(target, new_root + src)
+    for src, fd in sources:
+        dst = new_root + src
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(dst, mode=0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
+            open(dst, "a").close()
+        mount(f"/proc/self/fd/{fd}", dst, None, MS_BIND | MS_REC)
+        if not src.startswith("/dev/"):
+            mount(None, dst, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+    os.makedirs(new_root + "/proc", mode=0o555, exist_ok=True)
+    os.makedirs(new_root + "/.old", mode=0o700, exist_ok=True)
+
+
+def enter_private_root(new_root, mount_proc):
+    pivot_root(new_root, new_root + "/.old")
+    os.chdir("/")
+    umount("/.old", MNT_DETACH)
+    os.rmdir("/.old")
+    if mount_proc:
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def set_limits(limits):
+    """rlimits for the student process. CPU hard = soft + 1 so SIGXCPU comes first."""
+    cpu = int(limits["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (limits["address_space"],) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+
+
+def drop_to(uid, gid):
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+
+
+def lock_user_namespace():
+    """Non-root path: move into a nested user namespace so the mounts made above are locked
+    (cannot be unmounted or remounted writable) and this process holds no capability over them."""
+    unshare(CLONE_NEWUSER | CLONE_NEWNS)
+    try:
+        write_id_maps(1000, {"uid": 0, "gid": 0})
+    except OSError:
+        pass
+
+
+def count_processes_of(uid):
+    n = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
+def address_space_in_use():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0

@@ -1,0 +1,73 @@
+"""Rendering results: a readable text report, or one JSON object (exercise-api.md)."""
+import json
+
+
+def as_json(results, protections=None, meta=None):
+    out = {"results": results}
+    if meta:
+        out.update(meta)
+    if protections:
+        out["isolation"] = protections
+    return json.dumps(out, indent=2)
+
+
+def score(x):
+    return f"{x:g}"
+
+
+def describe_protections(p):
+    limits = p.get("limits", {})
+    parts = [
+        "separate process",
+        p.get("uid", ""),
+        "own pid namespace" if p.get("pid_namespace") else "no pid namespace",
+        f"network: {p.get('network', '?')}",
+        f"filesystem: {p.get('filesystem', '?')}",
+    ]
+    if limits:
+        parts.append(f"limits: {limits.get('memory_bytes', 0) >> 20} MB memory, "
+                     f"{limits.get('processes', '?')} processes, "
+                     f"{limits.get('cpu_seconds', '?')} s CPU")
+    return "; ".join(x for x in parts if x)
+
+
+def as_text(results, protections=None, meta=None, verbose=False):
+    lines = []
+    if meta:
+        lines.append(f"seed {meta.get('seed')}; hidden checks "
+                     f"{'on' if meta.get('hidden_checks') else 'off (no reference solutions found)'}")
+    if protections:
+        lines.append("isolation: " + describe_protections(protections))
+    if lines:
+        lines.append("")
+    width = max([len(r["submission"]) for r in results] + [10])
+    for r in results:
+        head = f"{r['submission']:<{width}}  {r['topic'] or '-':<15} "
+        head += f"{score(r['score']):>5} / {score(r['max_score']):<4}"
+        lines.append(head)
+        if r.get("error"):
+            lines.append(f"    error: {r['error']}")
+            continue
+        for e in r.get("load_errors", [])[:5]:
+            lines.append(f"    note: your code raised {e}")
+        passed = [c for c in r["checks"] if c["passed"]]
+        for c in r["checks"]:
+            if c["passed"] and not verbose:
+                continue
+            mark = "ok  " if c["passed"] else "FAIL"
+            lines.append(f"    {mark} {c['name']} [{score(c['score'])}/{score(c['max_score'])}]")
+            if c["message"]:
+                lines.append(f"         {c['message']}")
+        if not verbose and passed:
+            lines.append(f"    ok   {len(passed)} of {len(r['checks'])} checks passed")
+    graded = [r for r in results if not r.get("error")]
+    lines.append("")
+    summary = f"{len(results)} submission(s)"
+    if graded:
+        total = sum(r["score"] for r in graded) / len(graded)
+        summary += f"; mean score of the graded ones {total:.2f}"
+    failed = len(results) - len(graded)
+    if failed:
+        summary += f"; {failed} could not be graded"
+    lines.append(summary)
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""Self-checks for students: the public checks, run on the functions defined in a notebook.
+
+This runs in the student's own kernel, without a sandbox: it is for feedback while working, not
+for grades (those come from `grader grade`). Values still go through grader.wire, so a function
+is judged exactly as the grader would judge it.
+"""
+import html
+
+from . import wire
+from .checks import checks_for, run_check
+from .student import StudentError
+from .topics import TOPICS
+
+
+class LocalStudent:
+    """The interface of grader.student.Student, calling functions from a namespace directly."""
+
+    def __init__(self, namespace, signatures):
+        self.namespace, self.signatures = namespace, signatures
+        self.kept = {}
+
+    def _keep(self, obj):
+        self.kept[len(self.kept) + 1] = obj
+        return len(self.kept)
+
+    def _run(self, fn, args):
+        f = self.namespace.get(fn)
+        if not callable(f):
+            raise StudentError(f"{fn} is not defined yet (run the cell that defines it)")
+        node, buffers = wire.encode(list(args))
+        args = wire.decode(node, b"".join(buffers), self.kept)  # fresh copies, handles resolved
+        try:
+            return f(*args)
+        except NotImplementedError:
+            raise StudentError(f"{fn} is not implemented yet (it raises NotImplementedError)")
+        except Exception as exc:
+            raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}")
+
+    def _plain(self, value, opaque=()):
+        kept = {id(value[i]) for i in opaque if isinstance(value, (tuple, list)) and i < len(value)}
+        node, buffers = wire.encode(value, keep=self._keep, opaque=kept)
+        return wire.decode(node, b"".join(buffers))
+
+    def call(self, fn, *args, opaque=()):
+        return self._plain(self._run(fn, args), opaque)
+
+    def call_many(self, fn, arglists, pick=None):
+        out = []
+        for args in arglists:
+            value = self._run(fn, args)
+            if pick is not None:
+                if not isinstance(value, (tuple, list)) or len(value) <= pick:
+                    raise StudentError(f"{fn} should return a tuple")
+                value = value[pick]
+            out.append(value)
+        return self._plain(out)
+
+
+def run(topic, namespace, seed=0):
+    """CheckResults of the public checks of `topic` on the functions in `namespace`."""
+    module = TOPICS[topic]
+    student = LocalStudent(namespace, module.FUNCTIONS)
+    return [run_check(c, student, topic, seed) for c in checks_for(module, hidden=False)]
+
+
+class Report:
+    """What check() returns: a table that renders as HTML in Jupyter and as text elsewhere."""
+
+    def __init__(self, topic, results):
+        self.topic, self.results = topic, results
+        self.score = sum(r.score for r in results)
+        self.max_score = sum(r.max_score for r in results)
+
+    def __repr__(self):
+        lines = [f"{self.topic}: {self.score:g} / {self.max_score:g} on the public checks"]
+        for r in self.results:
+            lines.append(f"  {'ok  ' if r.passed else 'FIX '} {r.name}")
+            if not r.passed:
+                lines.append(f"       {r.message}")
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        rows = "".join(
+            f"<tr><td>{'&#9989;' if r.passed else '&#10060;'}</td><td>{html.escape(r.function)}</td>"
+            f"<td>{html.escape(r.name)}</td><td>{html.escape(r.message)}</td></tr>"
+            for r in self.results)
+        return (f"<p><b>{html.escape(self.topic)}</b>: {self.score:g} / {self.max_score:g} on the "
+                f"public checks</p><table><tr><th></th><th>function</th><th>check</th>"
+                f"<th>what to fix</th></tr>{rows}</table>")
+
+
+def check(topic, namespace):
+    if topic not in TOPICS:
+        raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
+    return Report(topic, run(topic, namespace))

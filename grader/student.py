@@ -1,0 +1,170 @@
+"""One submission's functions, called through a sandboxed student process.
+
+`Student.call` returns the plain value the student's function returned (grader.wire) or raises
+`StudentError` with a message for the student. A process that dies, hangs or misbehaves costs the
+call that was running; the next call gets a fresh process with the code loaded again.
+"""
+import difflib
+import time
+
+from . import wire
+from .sandbox import Died, SandboxError, TimedOut
+
+MAX_RESTARTS = 4
+
+
+class StudentError(Exception):
+    """A call of a student function did not return a value; str() says why, for the student."""
+
+
+class Student:
+    def __init__(self, zygote, submission, seed=0, signatures=None):
+        self.zygote, self.sub, self.seed = zygote, submission, seed
+        self.signatures = signatures or {}
+        self.limits = zygote.limits
+        self.deadline = time.monotonic() + self.limits.submission_seconds
+        self.proc = None
+        self.broken = None        # set when the code cannot be loaded at all
+        self.restarts = -1
+        self.load_errors = []     # exceptions raised by top-level code, as readable lines
+        self.functions = []
+
+    # -- process management --
+    def _remaining(self, wanted):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise StudentError(f"the submission used up its time budget of "
+                               f"{self.limits.submission_seconds:g} s; this check was not run")
+        return min(wanted, left)
+
+    def _ensure_process(self):
+        if self.broken:
+            raise StudentError(self.broken)
+        if self.proc is not None and self.proc.alive:
+            return
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            self.broken = (f"your code ended or hung the grading process {MAX_RESTARTS} times; "
+                           "the remaining checks were not run")
+            raise StudentError(self.broken)
+        self.proc = self.zygote.spawn(self.sub.preload)
+        cells = [{"file": c.file, "source": c.source} for c in self.sub.cells]
+        budget = self._remaining(self.limits.cell_seconds * len(cells) + 5)
+        try:
+            reply, _ = self.proc.request(
+                {"op": "load", "module": self.sub.module, "seed": self.seed,
+                 "cell_seconds": self.limits.cell_seconds, "cells": cells}, timeout=budget)
+        except SandboxError as exc:
+            self.broken = f"loading your code failed: the process {_how(exc)}"
+            raise StudentError(self.broken)
+        if not reply.get("ok"):
+            self.broken = "loading your code failed"
+            raise StudentError(self.broken)
+        if self.restarts == 0:
+            self.load_errors = [self._describe_load_error(e) for e in _list(reply.get("errors"))]
+            self.functions = [f for f in _list(reply.get("functions")) if isinstance(f, str)]
+
+    def close(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc = None
+
+    # -- calls --
+    def call(self, fn, *args, opaque=()):
+        """fn(*args) in the student process. Elements `opaque` of a returned tuple (caches) stay
+        in the student process whatever their type, and come back as wire.Opaque handles."""
+        return self._call(fn, list(args), many=False, pick=None, opaque=opaque)
+
+    def call_many(self, fn, arglists, pick=None):
+        """[fn(*args) for args in arglists] in one round trip; `pick=i` keeps only element i of
+        each returned tuple (the output of a forward function, say)."""
+        return self._call(fn, [list(a) for a in arglists], many=True, pick=pick, opaque=())
+
+    def _call(self, fn, args, many, pick, opaque):
+        self._ensure_process()
+        node, buffers = wire.encode(args)
+        try:
+            reply, body = self.proc.request(
+                {"op": "call", "fn": fn, "args": node, "many": many, "pick": pick,
+                 "opaque": list(opaque)}, buffers,
+                timeout=self._remaining(self.limits.call_seconds * (10 if many else 1)))
+        except SandboxError as exc:
+            raise StudentError(f"while running {fn}, the process {_how(exc)}")
+        if reply.get("ok"):
+            try:
+                return wire.decode(reply.get("value"), body)
+            except wire.WireError as exc:
+                raise StudentError(f"{fn} returned a value the grader cannot read ({exc})")
+        raise StudentError(self._describe_failure(fn, reply))
+
+    # -- messages --
+    def _describe_failure(self, fn, reply):
+        if "mutated" in reply:
+            names = self.signatures.get(fn, ())
+            paths = [_arg_name(p, names) for p in _list(reply["mutated"])]
+            return (f"{fn} modified its argument {', '.join(paths)} in place; no function may "
+                    "change its inputs (compute a new array instead, e.g. x - mu, not x -= mu)")
+        if "not_tuple" in reply:
+            return (f"{fn} should return a tuple, but returned a "
+                    f"{str(reply['not_tuple'])[:100]}")
+        if "unsendable" in reply:
+            return f"{fn} returned a value the grader cannot read ({str(reply['unsendable'])[:200]})"
+        err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        kind = str(err.get("type", "an error"))[:80]
+        if kind == "Missing":
+            close = difflib.get_close_matches(fn, self.functions, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            return f"{fn} is not defined in your submission{hint}"
+        if kind == "NotImplementedError":
+            return f"{fn} is not implemented yet (it raises NotImplementedError)"
+        text = f"{fn} raised {kind}"
+        message = str(err.get("message", ""))[:300]
+        if message:
+            text += f": {message}"
+        text += self._where(err.get("where"))
+        if kind == "TypeError" and fn in self.signatures:
+            text += f". The spec's signature is {fn}({', '.join(self.signatures[fn])})"
+        return text
+
+    def _where(self, where):
+        if not isinstance(where, dict):
+            return ""
+        line, file = where.get("line"), where.get("file")
+        if not isinstance(line, int) or not isinstance(file, str):
+            return ""
+        for cell in self.sub.cells:
+            if cell.file == file:
+                lines = cell.source.splitlines()
+                code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+                return f" ({file}, line {line}: {code[:80]})" if code else f" ({file}, line {line})"
+        return ""
+
+    def _describe_load_error(self, err):
+        if not isinstance(err, dict):
+            return "an error"
+        kind = str(err.get("type", "an error"))[:80]
+        if kind == "CellTimeout":
+            return f"a cell ran longer than {self.limits.cell_seconds:g} s and was stopped" + \
+                self._where(err.get("where"))
+        message = str(err.get("message", ""))[:200]
+        return f"{kind}{': ' + message if message else ''}{self._where(err.get('where'))}"
+
+
+def _how(exc):
+    if isinstance(exc, TimedOut):
+        return f"{exc} (an infinite loop, or waiting for something?)"
+    if isinstance(exc, Died):
+        return f"{exc}"
+    return f"broke the grading protocol: {exc}"
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _arg_name(path, names):
+    if not isinstance(path, list) or not path or not isinstance(path[0], int):
+        return "(an argument)"
+    head = names[path[0]] if path[0] < len(names) else f"#{path[0] + 1}"
+    head = head.split("=")[0]
+    return head + "".join(f"[{i}]" for i in path[1:] if isinstance(i, int))

@@ -1,0 +1,277 @@
+"""Checks for topic 6, batch normalization (exercise-api.md section 6).
+
+Public checks: the training-mode formula with named wrong alternatives, the output identities,
+gradients against numerical ones of the student's own forward, the running-statistics recurrence,
+inference on a shifted batch, and a linear layer composed with batch norm. Hidden checks compare
+with solutions/batchnorm.py on fresh inputs.
+"""
+import numpy as np
+
+from .. import values
+from ..checks import Check
+from ..compare import Fail, Tol, assert_close
+from ..gradcheck import assert_gradient, numerical_gradients
+
+ID = "batchnorm"
+TITLE = "Batch normalization"
+FUNCTIONS = {
+    "batchnorm_forward": ("x", "gamma", "beta", "eps=1e-5"),
+    "batchnorm_backward": ("dout", "cache"),
+    "update_running_stats": ("running_mean", "running_var", "x", "momentum=0.9"),
+    "batchnorm_inference": ("x", "gamma", "beta", "running_mean", "running_var", "eps=1e-5"),
+}
+EPS = 1e-5
+
+
+def batch(rng, n, d, tiny_feature=False):
+    """A batch whose features have different means and spreads (std 0.5 .. 3); optionally the
+    last feature has std 1e-3, where sqrt(var + eps) and sqrt(var) + eps differ by 3x."""
+    x = rng.normal(0, 1, size=(n, d)) * rng.uniform(0.5, 3, size=d) + rng.uniform(-2, 2, size=d)
+    if tiny_feature:
+        x[:, -1] = 0.5 + 1e-3 * rng.normal(size=n)
+    return x
+
+
+def params(rng, d):
+    return rng.uniform(0.5, 2, size=d) * rng.choice([-1, 1], size=d), rng.normal(0, 1, size=d)
+
+
+def normalize(x, gamma, beta, ddof=0, eps_inside=True, axis=0):
+    """The spec's training-mode formula and its common misreadings (ddof, eps placement, axis)."""
+    mu, var = x.mean(axis=axis, keepdims=True), x.var(axis=axis, ddof=ddof, keepdims=True)
+    std = np.sqrt(var + EPS) if eps_inside else np.sqrt(var) + EPS
+    return gamma * (x - mu) / std + beta
+
+
+def forward(student, x, gamma, beta):
+    """(out, cache) from the student's forward; the cache stays in the student process."""
+    out, cache = values.parts(student.call("batchnorm_forward", x, gamma, beta, opaque=(1,)),
+                              "batchnorm_forward", ("out", "cache"))
+    return values.array(out, "out", shape=x.shape), cache
+
+
+def backward(student, dout, cache, shapes):
+    got = values.parts(student.call("batchnorm_backward", dout, cache), "batchnorm_backward",
+                       ("dx", "dgamma", "dbeta"))
+    return [values.array(g, name, shape=s) for g, name, s in zip(got, ("dx", "dgamma", "dbeta"), shapes)]
+
+
+def out_of(student):
+    """Forward outputs for many argument lists in one call (for numerical gradients)."""
+    return lambda arglists: student.call_many("batchnorm_forward", arglists, pick=0)
+
+
+# -- public checks ------------------------------------------------------------------------------
+
+def forward_formula(student, rng):
+    n, d = 8, 5  # N = 8 makes the (N - 1) variance visible; the last feature has std 1e-3
+    x, (gamma, beta) = batch(rng, n, d, tiny_feature=True), params(rng, d)
+    out, _ = forward(student, x, gamma, beta)
+    assert_close(out, normalize(x, gamma, beta), "out", alternatives=[
+        (normalize(x, gamma, beta, ddof=1), "it uses the unbiased (N - 1) variance; in training "
+         "mode batch norm normalizes with the biased batch variance (divide by N)"),
+        (normalize(x, gamma, beta, eps_inside=False), "eps is outside the square root; it "
+         "belongs inside: (x - mu) / sqrt(var + eps)"),
+        (normalize(x, gamma, beta, axis=1), "the statistics are taken over each row; they are "
+         "per feature, over the batch (axis=0)"),
+        (normalize(x, 1.0, 0.0), "gamma and beta are not applied (out = gamma * x_hat + beta)"),
+    ])
+
+
+def forward_identities(student, rng):
+    n, d = 7, 4
+    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
+    out, _ = forward(student, x, gamma, beta)
+    var = x.var(axis=0)
+    assert_close(out.mean(axis=0), beta, "the mean of out over the batch (it must equal beta)",
+                 tol=Tol(1e-9, 1e-9))
+    assert_close(out.var(axis=0), gamma ** 2 * var / (var + EPS),
+                 "the variance of out over the batch (it must be gamma^2 var / (var + eps))",
+                 tol=Tol(1e-9, 1e-9))
+
+
+def backward_dx(student, rng):
+    n, d = 6, 4
+    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
+    dout = rng.normal(size=(n, d))
+    _, cache = forward(student, x, gamma, beta)
+    dx, _, _ = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    numeric, = numerical_gradients(out_of(student), [x, gamma, beta], wrt=[0], dout=dout)
+    assert_gradient(dx, numeric, "dx", factors=[
+        (n, f"N = {n} is the batch size; a 1/N from the batch mean or variance is missing"),
+        (1 / n, f"N = {n} is the batch size; divide by N once, not twice")])
+
+
+def backward_params(student, rng):
+    n, d = 5, 3
+    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
+    dout = rng.normal(size=(n, d))
+    _, cache = forward(student, x, gamma, beta)
+    _, dgamma, dbeta = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    num_gamma, num_beta = numerical_gradients(out_of(student), [x, gamma, beta], wrt=[1, 2],
+                                              dout=dout)
+    batch_factor = [(1 / n, "it is averaged over the batch; parameter gradients are sums over it")]
+    assert_gradient(dbeta, num_beta, "dbeta", factors=batch_factor)
+    assert_gradient(dgamma, num_gamma, "dgamma", factors=batch_factor)
+
+
+def backward_identities(student, rng):
+    """Two exact consequences of the forward formula, per feature: shifting a column of x changes
+    nothing, so sum_n dx = 0; scaling it changes x_hat only through eps, so
+    sum_n dx (x - mu) = eps / (var + eps) * sum_n dout x_hat (gamma = 1). They tell which path of
+    the gradient is missing."""
+    n, d = 9, 4
+    x, gamma, beta = batch(rng, n, d), np.ones(d), np.zeros(d)
+    dout = rng.normal(size=(n, d))
+    _, cache = forward(student, x, gamma, beta)
+    dx, _, _ = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    centered, var = x - x.mean(axis=0), x.var(axis=0)
+    x_hat = centered / np.sqrt(var + EPS)
+    slack = 1e-8 * n * (np.abs(dx).max() + np.abs(dout).max()) * (np.abs(centered).max() + 1)
+    if np.any(np.abs(dx.sum(axis=0)) > slack):
+        raise Fail("dx does not sum to zero over the batch for each feature; it must, because "
+                   "the output does not change when the same amount is added to a whole column "
+                   "of x. The gradient through the batch mean is missing")
+    expected = EPS / (var + EPS) * (dout * x_hat).sum(axis=0)
+    if np.any(np.abs((dx * centered).sum(axis=0) - expected) > slack):
+        raise Fail("sum over the batch of dx * (x - mu) is not ~0 for each feature; it must be, "
+                   "because scaling a column of x leaves x_hat unchanged (up to eps). The "
+                   "gradient through the batch variance is missing or wrong")
+
+
+TORCH = ("the weights are swapped: new = momentum * old + (1 - momentum) * batch statistic "
+         "(PyTorch uses momentum the other way round; the notes' moving average does not)")
+STALE = "it is not updated: return new arrays computed from the batch"
+BIASED = ("running_var uses the biased variance; the spec asks for the unbiased one "
+          "(divide by N - 1, ddof=1)")
+
+
+def running_stats(student, rng):
+    d = 4
+    mean, var = np.zeros(d), np.ones(d)
+    # momentum 0.8 for three batches, then the default (0.9) for the last one
+    for step, momentum in enumerate((0.8, 0.8, 0.8, None)):
+        x = batch(rng, 5, d)
+        m = 0.9 if momentum is None else momentum
+        args = (mean, var, x) + (() if momentum is None else (momentum,))
+        names = ("running_mean", "running_var")
+        got = values.parts(student.call("update_running_stats", *args), "update_running_stats",
+                           names)
+        got_mean, got_var = (values.array(g, name, shape=(d,)) for g, name in zip(got, names))
+        when = f"after batch {step + 1}" + (" (momentum left at its default, 0.9)"
+                                            if momentum is None else f" (momentum {m})")
+        mu, unbiased = x.mean(axis=0), x.var(axis=0, ddof=1)
+
+        def wrong(old, stat):
+            return [((1 - m) * old + m * stat, TORCH), (old, STALE)]
+        assert_close(got_mean, m * mean + (1 - m) * mu, f"running_mean {when}",
+                     alternatives=wrong(mean, mu))
+        assert_close(got_var, m * var + (1 - m) * unbiased, f"running_var {when}",
+                     alternatives=wrong(var, unbiased) + [(m * var + (1 - m) * x.var(axis=0), BIASED)])
+        mean, var = got_mean, got_var
+
+
+def inference(student, rng):
+    n, d = 6, 4
+    gamma, beta = params(rng, d)
+    running_mean, running_var = rng.normal(0, 1, size=d), rng.uniform(0.5, 2, size=d)
+    x = running_mean + 100 + rng.normal(0, 1, size=(n, d))  # far from the running statistics
+    for rows in (x, x[:1]):
+        got = values.array(student.call("batchnorm_inference", rows, gamma, beta, running_mean,
+                                        running_var), "out", shape=rows.shape)
+        expected = gamma * (rows - running_mean) / np.sqrt(running_var + EPS) + beta
+        alternatives = [
+            (gamma * (rows - running_mean) / (np.sqrt(running_var) + EPS) + beta,
+             "eps is outside the square root: sqrt(running_var + eps)"),
+            (gamma * (rows - running_mean) / (running_var + EPS) + beta,
+             "it divides by the variance; divide by the standard deviation sqrt(running_var + eps)"),
+        ]
+        if len(rows) > 1:
+            alternatives.append((normalize(rows, gamma, beta), "it normalizes with the batch's "
+                                 "own statistics; inference must use running_mean and running_var"))
+        assert_close(got, expected, f"batchnorm_inference on {len(rows)} example(s) shifted by "
+                     "+100 from the running mean", alternatives=alternatives)
+
+
+def composite(student, rng):
+    """A linear layer z = x W^T + b feeding batch norm: dW through the student's backward must
+    match the numerical gradient of the whole, and the bias gets no gradient at all."""
+    n, d_in, d = 7, 3, 4
+    x, w, b = rng.normal(size=(n, d_in)), rng.normal(size=(d, d_in)), rng.normal(size=d)
+    gamma, beta = params(rng, d)
+    dout = rng.normal(size=(n, d))
+    _, cache = forward(student, x @ w.T + b, gamma, beta)
+    dz, _, _ = backward(student, dout, cache, [(n, d), (d,), (d,)])
+
+    def through_layer(arglists):
+        return out_of(student)([[x @ a[0].T + b, gamma, beta] for a in arglists])
+
+    numeric_w, = numerical_gradients(through_layer, [w], wrt=[0], dout=dout)
+    assert_gradient(dz.T @ x, numeric_w, "dW of a linear layer before batch norm (dz^T x, "
+                    "with dz from your batchnorm_backward)")
+    if np.abs(dz.sum(axis=0)).max() > 1e-8 * n * (np.abs(dz).max() + 1e-300):
+        raise Fail("the bias of a linear layer before batch norm gets a nonzero gradient "
+                   "(sum of dx over the batch); batch norm removes any constant shift, so it "
+                   "must be 0")
+
+
+# -- hidden checks ------------------------------------------------------------------------------
+
+def fresh_shape(rng):
+    n, d = rng.integers(3, 12), rng.integers(2, 7)
+    return int(n), int(d)
+
+
+def hidden_forward(student, rng, ref):
+    n, d = fresh_shape(rng)
+    x, (gamma, beta) = batch(rng, n, d, tiny_feature=True), params(rng, d)
+    out, _ = forward(student, x, gamma, beta)
+    assert_close(out, ref.batchnorm_forward(x, gamma, beta)[0], "out on a random batch")
+
+
+def hidden_backward(student, rng, ref):
+    n, d = fresh_shape(rng)
+    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
+    dout = rng.normal(size=(n, d))
+    _, cache = forward(student, x, gamma, beta)
+    got = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    expected = ref.batchnorm_backward(dout, ref.batchnorm_forward(x, gamma, beta)[1])
+    for g, e, name in zip(got, expected, ("dx", "dgamma", "dbeta")):
+        assert_close(g, e, f"{name} on a random batch", factors=[(n, f"N = {n} is the batch size")])
+
+
+def hidden_running(student, rng, ref):
+    n, d = fresh_shape(rng)
+    mean, var = rng.normal(size=d), rng.uniform(0.5, 2, size=d)
+    momentum = float(rng.uniform(0.5, 0.99))
+    x = batch(rng, n, d)
+    got = values.parts(student.call("update_running_stats", mean, var, x, momentum),
+                       "update_running_stats", ("running_mean", "running_var"))
+    expected = ref.update_running_stats(mean, var, x, momentum)
+    for g, e, name in zip(got, expected, ("running_mean", "running_var")):
+        assert_close(values.array(g, name, shape=(d,)), e, f"{name} after a random batch")
+    gamma, beta = params(rng, d)
+    got = values.array(student.call("batchnorm_inference", x, gamma, beta, mean, var), "out",
+                       shape=(n, d))
+    assert_close(got, ref.batchnorm_inference(x, gamma, beta, mean, var),
+                 "batchnorm_inference on a random batch")
+
+
+CHECKS = [
+    Check("forward: the training-mode formula", "batchnorm_forward", 1.5, forward_formula),
+    Check("forward: out has mean beta and variance gamma^2 var/(var+eps)", "batchnorm_forward",
+          0.5, forward_identities),
+    Check("backward: dx matches the numerical gradient", "batchnorm_backward", 1.5, backward_dx),
+    Check("backward: dgamma and dbeta match numerical gradients", "batchnorm_backward", 1,
+          backward_params),
+    Check("backward: dx is unchanged by shifting or scaling a feature", "batchnorm_backward", 0.5,
+          backward_identities),
+    Check("running statistics: the momentum recurrence", "update_running_stats", 1.5,
+          running_stats),
+    Check("inference: uses the running statistics", "batchnorm_inference", 1, inference),
+    Check("composite: a linear layer before batch norm", "batchnorm_backward", 0.5, composite),
+    Check("hidden: forward on fresh inputs", "batchnorm_forward", 0.5, hidden_forward, hidden=True),
+    Check("hidden: backward on fresh inputs", "batchnorm_backward", 1, hidden_backward, hidden=True),
+    Check("hidden: running statistics and inference on fresh inputs", "update_running_stats", 0.5,
+          hidden_running, hidden=True),
+]

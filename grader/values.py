@@ -1,0 +1,63 @@
+"""Validate what a student function returned before comparing it: the right kind, dtype and shape.
+
+Values arrive from grader.wire: numpy arrays, Python numbers, None, tuples/lists of them, and
+`Opaque` for anything that stayed in the student process.
+"""
+import numpy as np
+
+from .compare import Fail, shape_str
+from .wire import Opaque
+
+
+def kind(value):
+    if value is None:
+        return "None"
+    if isinstance(value, Opaque):
+        return f"a {value.type_name}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {shape_str(value.shape)}"
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"a {type(value).__name__} of length {len(value)}"
+
+
+def array(value, what, shape=None, floating=False):
+    """A float64 copy of a returned array, or Fail saying what is wrong with it."""
+    if not isinstance(value, np.ndarray):
+        hint = " (wrap it with np.array)" if isinstance(value, (list, tuple)) else ""
+        hint = " (did you forget to return it?)" if value is None else hint
+        raise Fail(f"{what} should be a numpy array, but is {kind(value)}{hint}")
+    if value.dtype.kind == "b":
+        raise Fail(f"{what} is an array of booleans; it should hold numbers")
+    if value.dtype.kind == "c":
+        raise Fail(f"{what} holds complex numbers; it should be real")
+    if floating and value.dtype.kind != "f":
+        raise Fail(f"{what} has dtype {value.dtype.name}; it should be a float array")
+    if shape is not None and value.shape != tuple(shape):
+        raise Fail(f"{what} has shape {shape_str(value.shape)}, expected {shape_str(tuple(shape))}"
+                   + (" (transposed?)" if value.shape == tuple(shape)[::-1] else ""))
+    return value.astype(np.float64)
+
+
+def scalar(value, what):
+    """A float from a returned number (Python or numpy scalar, or a 0-d array)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (Opaque, list, tuple)):
+        raise Fail(f"{what} should be a number, but is {kind(value)}")
+    if isinstance(value, np.ndarray):
+        if value.shape != ():
+            raise Fail(f"{what} should be a single number, but is {kind(value)} "
+                       "(use float(...) or .item() to return a scalar)")
+        if value.dtype.kind not in "iuf":
+            raise Fail(f"{what} should be a real number, but has dtype {value.dtype.name}")
+        return float(value)
+    return float(value)
+
+
+def parts(value, what, names):
+    """Unpack a returned tuple (or list) of len(names) values."""
+    if not isinstance(value, (tuple, list)) or len(value) != len(names):
+        want = f"{len(names)} values ({', '.join(names)})"
+        raise Fail(f"{what} should return {want}, but returned {kind(value)}")
+    return tuple(value)

@@ -1,0 +1,188 @@
+"""The plain format that carries values between the grader and a student process.
+
+A frame is a fixed 16-byte prefix (magic, header length, body length), a JSON header, and a body of
+raw array bytes. Values are trees of numbers, numeric arrays, None, tuples and lists; anything else
+stays in the student process and travels as a handle (an id and a type name). Nothing is pickled.
+
+`decode` is the only code that reads bytes a student process wrote, so it trusts nothing: every
+size is checked before anything is allocated, dtypes come from a fixed list, and the result is
+built from fresh parent-owned arrays.
+"""
+import json
+import struct
+
+import numpy as np
+
+MAGIC = b"GRD1"
+PREFIX = struct.Struct("<4sIQ")
+MAX_HEADER = 4 << 20
+MAX_DEPTH = 16
+MAX_NODES = 100_000
+MAX_TYPE_NAME = 120
+
+# Native little-endian numeric dtypes only; everything else is "not a plain array".
+DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
+    "b1", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8", "c8", "c16")}
+
+
+class WireError(Exception):
+    """The bytes are not a well-formed frame within the limits."""
+
+
+class Opaque:
+    """A value that stayed in the student process (a cache, an object, an odd array)."""
+
+    __slots__ = ("id", "type_name")
+
+    def __init__(self, id, type_name):
+        self.id = id
+        self.type_name = type_name
+
+    def __repr__(self):
+        return f"<{self.type_name} kept in the student process>"
+
+
+def _is_plain_array(value):
+    return type(value) is np.ndarray and value.dtype.newbyteorder("=").str in DTYPES
+
+
+def encode(value, keep=None, opaque=()):
+    """Return (header_obj, [buffers]) for a value tree; `keep(obj) -> id` stores other objects,
+    and the objects whose id() is in `opaque` even when they are plain."""
+    buffers, offset, nodes = [], [0], [0]
+
+    def enc(v, depth):
+        nodes[0] += 1
+        if depth > MAX_DEPTH or nodes[0] > MAX_NODES:
+            raise WireError("value is nested too deeply or has too many parts")
+        t = type(v)
+        if id(v) in opaque and keep is not None:
+            return {"t": "h", "id": keep(v), "type": describe_type(v)}
+        if v is None:
+            return {"t": "n"}
+        if t is bool:
+            return {"t": "b", "v": v}
+        if t is int:
+            return {"t": "i", "v": v}
+        if t is float:
+            return {"t": "f", "v": v}
+        if t is tuple or t is list:
+            return {"t": "T" if t is tuple else "L", "x": [enc(x, depth + 1) for x in v]}
+        if t is Opaque:
+            return {"t": "h", "id": v.id}
+        if isinstance(v, np.generic) and t.__module__ == "numpy":
+            v = np.asarray(v)
+        if _is_plain_array(v):
+            arr = np.ascontiguousarray(v, dtype=v.dtype.newbyteorder("="))
+            data = arr.tobytes()
+            node = {"t": "a", "d": arr.dtype.str, "s": list(arr.shape), "o": offset[0], "n": len(data)}
+            buffers.append(data)
+            offset[0] += len(data)
+            return node
+        if keep is None:
+            raise WireError(f"cannot send a {t.__name__}")
+        return {"t": "h", "id": keep(v), "type": describe_type(v)}
+
+    return enc(value, 0), buffers
+
+
+def describe_type(v):
+    """A short, safe description of a non-plain value's type, for messages."""
+    t = type(v)
+    try:
+        name = str(t.__qualname__)
+    except Exception:
+        name = "object"
+    if isinstance(v, np.ndarray):
+        if t is not np.ndarray:
+            name = f"{name} (a subclass of numpy.ndarray)"
+        else:
+            name = f"numpy array of dtype {v.dtype.name}"
+    return name[:MAX_TYPE_NAME]
+
+
+def pack(header_obj, buffers=()):
+    header = json.dumps(header_obj, separators=(",", ":")).encode()
+    body_len = sum(len(b) for b in buffers)
+    return b"".join([PREFIX.pack(MAGIC, len(header), body_len), header, *buffers])
+
+
+def parse_prefix(prefix, max_body):
+    magic, header_len, body_len = PREFIX.unpack(prefix)
+    if magic != MAGIC:
+        raise WireError("bad frame marker")
+    if header_len > MAX_HEADER:
+        raise WireError(f"header of {header_len} bytes is over the limit")
+    if body_len > max_body:
+        raise WireError(f"{body_len} bytes of arrays is over the limit of {max_body}")
+    return header_len, body_len
+
+
+def decode(node, body, handles=None):
+    """Rebuild a value tree from a header node and the body bytes, validating everything.
+
+    `handles`, when given, maps handle ids back to objects (used on the student side).
+    """
+    count = [0]
+
+    def dec(n, depth):
+        count[0] += 1
+        if depth > MAX_DEPTH or count[0] > MAX_NODES:
+            raise WireError("value is nested too deeply or has too many parts")
+        if type(n) is not dict:
+            raise WireError("malformed value")
+        t = n.get("t")
+        if t == "n":
+            return None
+        if t == "b":
+            return _typed(n.get("v"), bool)
+        if t == "i":
+            return _typed(n.get("v"), int)
+        if t == "f":
+            v = n.get("v")
+            return float(_typed(v, int)) if type(v) is int else _typed(v, float)
+        if t in ("T", "L"):
+            items = n.get("x")
+            if type(items) is not list:
+                raise WireError("malformed sequence")
+            out = [dec(x, depth + 1) for x in items]
+            return tuple(out) if t == "T" else out
+        if t == "a":
+            return _array(n, body)
+        if t == "h":
+            hid = _typed(n.get("id"), int)
+            if handles is not None:
+                if hid not in handles:
+                    raise WireError(f"unknown handle {hid}")
+                return handles[hid]
+            name = n.get("type", "object")
+            if type(name) is not str:
+                raise WireError("malformed handle")
+            return Opaque(hid, name[:MAX_TYPE_NAME])
+        raise WireError("unknown value kind")
+
+    return dec(node, 0)
+
+
+def _typed(v, t):
+    if type(v) is not t:
+        raise WireError("malformed number")
+    return v
+
+
+def _array(n, body):
+    dtype = DTYPES.get(n.get("d"))
+    shape, off, size = n.get("s"), n.get("o"), n.get("n")
+    if dtype is None:
+        raise WireError("array of an unsupported dtype")
+    if (type(shape) is not list or len(shape) > 32
+            or any(type(s) is not int or s < 0 for s in shape)):
+        raise WireError("malformed array shape")
+    if type(off) is not int or type(size) is not int or off < 0 or off + size > len(body):
+        raise WireError("array outside the frame body")
+    count = 1
+    for s in shape:
+        count *= s
+    if count * dtype.itemsize != size:
+        raise WireError("array size does not match its shape")
+    return np.frombuffer(body, dtype=dtype, count=count, offset=off).reshape(shape).copy()

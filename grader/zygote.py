@@ -1,0 +1,254 @@
+"""The zygote: a process that has imported numpy once and forks a fresh student process on request.
+
+It is started by the grader (grader.sandbox.Zygote) with a clean environment and never sees
+reference solutions or expected values, so nothing secret is copied into a student process.
+Protocol, over a SOCK_SEQPACKET socket from the grader: JSON messages; a spawned process's pipe
+ends and pidfd travel back as SCM_RIGHTS file descriptors.
+"""
+import json
+import os
+import signal
+import socket
+import sys
+import traceback
+
+from . import isolation as iso
+
+SETUP_FAILED = 121  # exit status of a student process whose sandbox could not be set up
+
+
+class Plan:
+    """Which isolation steps this zygote applies to every student process."""
+
+    def __init__(self, conf, userns):
+        self.root = os.geteuid() == 0
+        self.userns = userns
+        self.uid = conf.get("sandbox_uid") if self.root else None
+        self.pidns = self.netns = self.fs = conf["namespaces"] and (self.root or userns)
+        self.limits = conf["limits"]
+        self.roots = conf["roots"]
+
+    def report(self):
+        return {
+            "separate_process": True,
+            "uid": (f"dropped to uid {self.uid}" if self.uid is not None else
+                    "runs as the grader's uid (not root, cannot switch users)"),
+            "pid_namespace": self.pidns,
+            "network": "none (private network namespace)" if self.netns else "not isolated",
+            "filesystem": ("private read-only root: only python and its libraries are visible"
+                           if self.fs else "not isolated: the student process can read what you can"),
+            "limits": self.limits,
+        }
+
+
+def set_up_student_process(plan, conf, nproc_base, launcher_gone):
+    """Everything between fork and the first line of student code. Runs as PID 1 of a fresh pid
+    namespace when plan.pidns. Raises on any failure (the caller exits with SETUP_FAILED)."""
+    os.setsid()
+    iso.prctl(iso.PR_SET_DUMPABLE, 1)
+    if plan.fs or plan.netns:
+        iso.unshare((iso.CLONE_NEWNS if plan.fs else 0) | (iso.CLONE_NEWNET if plan.netns else 0))
+    if plan.fs:
+        iso.mount(None, "/", None, iso.MS_REC | iso.MS_PRIVATE)
+        new_root = "/tmp"
+        iso.build_private_root(new_root, plan.roots, conf["tmp_size"])
+        iso.enter_private_root(new_root, mount_proc=plan.pidns)
+    os.chdir("/tmp")
+    limits = dict(plan.limits)
+    limits["address_space"] = iso.address_space_in_use() + limits["memory_bytes"]
+    limits["processes"] += nproc_base
+    iso.set_limits(limits)
+    iso.prctl(iso.PR_SET_NO_NEW_PRIVS, 1)
+    if plan.uid is not None:
+        iso.drop_to(plan.uid, plan.uid)
+    elif plan.userns and plan.fs:
+        iso.lock_user_namespace()
+    # Die with the zygote. The launcher that forked us must be gone first (we are then the
+    # zygote's child), and a uid change clears this setting, so it comes last.
+    while os.read(launcher_gone, 1):
+        pass
+    os.close(launcher_gone)
+    iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.environ.clear()
+    os.environ.update(conf["env"])
+
+
+def close_fds_except(*keep):
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 16)
+
+
+def student_main(plan, conf, req_r, resp_w, nproc_base, launcher_gone):
+    from . import child
+    try:
+        set_up_student_process(plan, conf, nproc_base, launcher_gone)
+        close_fds_except(req_r, resp_w)
+        child.redirect_stdio()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    except BaseException:
+        try:
+            os.write(resp_w, traceback.format_exc()[-2000:].encode())
+        finally:
+            os._exit(SETUP_FAILED)
+    try:
+        child.Server(req_r, resp_w).serve()
+    finally:
+        os._exit(0)
+
+
+def spawn(plan, conf):
+    """Fork a student process (through a short-lived launcher when it gets its own pid namespace,
+    so that this zygote stays in its namespace). Returns (pid, req_w, resp_r)."""
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    report_r, report_w = os.pipe()
+    gone_r, gone_w = os.pipe()
+    # RLIMIT_NPROC counts every process of the real uid: without a uid of its own, the student
+    # process may start a few more than exist now.
+    nproc_base = 0 if plan.uid is not None else iso.count_processes_of(os.getuid())
+    launcher = os.fork()
+    if launcher == 0:
+        try:
+            os.close(req_w)
+            os.close(resp_r)
+            os.close(report_r)
+            if plan.pidns:
+                iso.unshare(iso.CLONE_NEWPID)
+            pid = os.fork()
+            if pid == 0:
+                os.close(report_w)
+                os.close(gone_w)
+                student_main(plan, conf, req_r, resp_w, nproc_base, gone_r)
+            os.close(gone_r)
+            os.write(report_w, str(pid).encode())
+        finally:
+            os._exit(0)
+    for fd in (req_r, resp_w, report_w, gone_r, gone_w):
+        os.close(fd)
+    os.waitpid(launcher, 0)
+    pid = os.read(report_r, 32)
+    os.close(report_r)
+    if not pid:
+        raise OSError("could not start a student process")
+    return int(pid), req_w, resp_r
+
+
+def sweep_children():
+    """Kill and reap every child of this zygote: the student process and whatever it left behind
+    (orphans are re-parented here, as this process is a child subreaper)."""
+    for _ in range(1000):
+        kids = set()
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/children") as f:
+                    kids.update(int(p) for p in f.read().split())
+            except OSError:
+                pass
+        if not kids:
+            return
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in kids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def probe(plan, conf):
+    """Start one student process without student code and check that its set-up succeeds.
+    Returns None on success, else the failure text."""
+    pid, req_w, resp_r = spawn(plan, conf)
+    os.close(req_w)  # the server reads end-of-file and exits
+    out = b""
+    while True:
+        chunk = os.read(resp_r, 4096)
+        if not chunk:
+            break
+        out += chunk
+    os.close(resp_r)
+    _, status = os.waitpid(pid, 0)
+    sweep_children()
+    if os.waitstatus_to_exitcode(status) == SETUP_FAILED:
+        return out.decode(errors="replace")
+    return None
+
+
+def main():
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    conf = json.loads(sock.recv(1 << 20))
+    userns = False
+    if conf["namespaces"] and os.geteuid() != 0:
+        try:
+            iso.enter_user_namespace()
+            userns = True
+        except OSError:
+            pass
+    iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
+    iso.prctl(iso.PR_SET_CHILD_SUBREAPER, 1)
+    if os.getppid() == 1:
+        os._exit(1)
+    import numpy  # noqa: F401  (the point of the zygote)
+    import numpy.linalg, numpy.random, numpy.fft  # noqa: E401,F401
+    from . import child  # noqa: F401
+    preload(conf.get("preload", ()))
+    plan = Plan(conf, userns)
+    failure = probe(plan, conf) if (plan.fs or plan.netns or plan.pidns) else None
+    if failure:
+        plan.pidns = plan.netns = plan.fs = False
+        failure = probe(plan, conf)
+    report = plan.report()
+    if failure:
+        report["setup_error"] = failure.strip().splitlines()[-1] if failure.strip() else "unknown"
+    sock.send(json.dumps({"ready": failure is None, "protections": report}).encode())
+    while True:
+        msg = sock.recv(1 << 16)
+        if not msg:
+            return
+        req = json.loads(msg)
+        if req["op"] == "spawn":
+            preload(req.get("preload", ()))
+            pid, req_w, resp_r = spawn(plan, conf)
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError:
+                pidfd = os.open("/dev/null", os.O_RDONLY)
+            socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [req_w, resp_r, pidfd])
+            for fd in (req_w, resp_r, pidfd):
+                os.close(fd)
+        elif req["op"] == "release":
+            try:
+                status = os.waitpid(req["pid"], 0)[1]
+            except ChildProcessError:
+                status = None
+            sweep_children()
+            sock.send(json.dumps({"status": status}).encode())
+
+
+# Modules a notebook may import that are worth importing once here rather than in every student
+# process. Only these names are ever imported on a grader's request.
+PRELOADABLE = {"matplotlib", "matplotlib.pyplot"}
+
+
+def preload(names):
+    for name in names:
+        if name in PRELOADABLE and name not in sys.modules:
+            try:
+                if name.startswith("matplotlib"):
+                    import matplotlib
+                    matplotlib.use("Agg")
+                __import__(name)
+            except Exception:
+                pass
+
+
+if __name__ == "__main__":
+    main()
