@@ -44,7 +44,7 @@ def mismatch(actual, expected, tol=DEFAULT):
     a, e = np.asarray(actual, float), np.asarray(expected, float)
     scale = np.max(np.abs(e[np.isfinite(e)]), initial=0.0)
     with np.errstate(invalid="ignore"):
-        close = np.abs(a - e) <= tol.rtol * np.abs(e) + tol.atol * scale
+        close = np.isfinite(e) & (np.abs(a - e) <= tol.rtol * np.abs(e) + tol.atol * scale)
     close |= (a == e)  # exact matches, including equal infinities
     return ~close
 
@@ -65,6 +65,8 @@ def describe_factor(c, factors):
     for value, reason in factors:
         if np.isclose(c, value, rtol=1e-6, atol=0):
             return f"{_times(value, exact=True)}: {reason}"
+    if np.isclose(c, -1, rtol=1e-6):
+        return _times(c, exact=True)
     return f"{_times(c, exact=False)} (a constant factor is missing or extra)"
 
 
@@ -115,11 +117,13 @@ def explain(actual, expected, bad, factors=()):
     if np.isinf(e).any() and not np.array_equal(np.isinf(a) & (a == e), np.isinf(e)):
         idx = tuple(np.argwhere(np.isinf(e) & (a != e))[0]) if e.ndim else ()
         return f"is {fmt(a[idx])}{' at ' + index_str(idx) if e.ndim else ''}, expected {fmt(e[idx])}"
-    if a.size > 1 or a.ndim == 0:
-        if not a.any() and e.any():
-            return "is all zeros"
-        c, resid = constant_factor(a, e)
-        if c is not None and resid < 1e-6 and not np.isclose(c, 1, rtol=1e-6):
+    if not a.any() and e.any() and a.size > 1:
+        return "is all zeros"
+    c, resid = constant_factor(a, e)
+    if c is not None and resid < 1e-6 and not np.isclose(c, 1, rtol=1e-6):
+        # a single number is always some multiple of another: only name the known factors
+        known = [v for v, _ in factors] + [-1.0]
+        if a.size > 1 or any(np.isclose(c, v, rtol=1e-6, atol=0) for v in known):
             return describe_factor(c, factors)
     if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and not mismatch(a.T, e).any():
         return "is transposed"

@@ -95,8 +95,9 @@ class Pool:
     def protections(self):
         return self.zygotes[0].protections
 
-    def grade(self, subs):
+    def grade(self, subs, seed=None):
         """Yield (index, result) as submissions finish, in any order."""
+        seed = self.options.seed if seed is None else seed
         todo, done = queue.Queue(), queue.Queue()
         for item in enumerate(subs):
             todo.put(item)
@@ -108,7 +109,7 @@ class Pool:
                 except queue.Empty:
                     return
                 try:
-                    done.put((i, grade_submission(zygote, sub, self.options.seed, self.references)))
+                    done.put((i, grade_submission(zygote, sub, seed, self.references)))
                 except BaseException as exc:  # a grader failure must not lose the batch
                     done.put((i, dict(error_result(sub, bool(self.references)),
                                       error=f"grader failure: {type(exc).__name__}: {exc}")))

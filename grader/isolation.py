@@ -136,12 +136,14 @@ def build_private_root(new_root, roots, tmp_size):
 
 
 def enter_private_root(new_root, mount_proc):
+    """Switch to the new root. A fresh /proc (of this pid namespace) is mounted first: in a user
+    namespace the kernel allows that only while another proc mount is still visible."""
+    if mount_proc:
+        mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     pivot_root(new_root, new_root + "/.old")
     os.chdir("/")
     umount("/.old", MNT_DETACH)
     os.rmdir("/.old")
-    if mount_proc:
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 

@@ -5,6 +5,7 @@ execution order. Nothing here runs student code. A file that cannot be graded be
 Submission with a one-line `error`.
 """
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -121,6 +122,8 @@ def _error(sub, reason):
 def _read_notebook(sub, text):
     import nbformat
     try:
+        if not isinstance(json.loads(text).get("nbformat"), int):
+            return "is not a readable notebook (it has no nbformat version)"
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for bad JSON or schema
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -73,7 +73,8 @@ def encode(value, keep=None, opaque=()):
         if isinstance(v, np.generic) and t.__module__ == "numpy":
             v = np.asarray(v)
         if _is_plain_array(v):
-            arr = np.ascontiguousarray(v, dtype=v.dtype.newbyteorder("="))
+            native = v.dtype.newbyteorder("=")
+            arr = np.array(v, dtype=native, order="C", copy=True)  # keeps 0-d arrays 0-d
             data = arr.tobytes()
             node = {"t": "a", "d": arr.dtype.str, "s": list(arr.shape), "o": offset[0], "n": len(data)}
             buffers.append(data)

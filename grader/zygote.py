@@ -63,8 +63,9 @@ def set_up_student_process(plan, conf, nproc_base, launcher_gone):
         iso.drop_to(plan.uid, plan.uid)
     elif plan.userns and plan.fs:
         iso.lock_user_namespace()
-    # Die with the zygote. The launcher that forked us must be gone first (we are then the
-    # zygote's child), and a uid change clears this setting, so it comes last.
+    # Die with the zygote. The launcher that forked us must be gone first (the zygote closes
+    # its end of this pipe once it has reaped the launcher, so we are then the zygote's child),
+    # and a uid change clears this setting, so it comes last.
     while os.read(launcher_gone, 1):
         pass
     os.close(launcher_gone)
@@ -124,13 +125,17 @@ def spawn(plan, conf):
                 os.close(report_w)
                 os.close(gone_w)
                 student_main(plan, conf, req_r, resp_w, nproc_base, gone_r)
+            # Only the zygote's copy of gone_w may remain: it closes it after reaping this
+            # launcher, when the student process has surely been re-parented to the zygote.
             os.close(gone_r)
+            os.close(gone_w)
             os.write(report_w, str(pid).encode())
         finally:
             os._exit(0)
-    for fd in (req_r, resp_w, report_w, gone_r, gone_w):
+    for fd in (req_r, resp_w, report_w, gone_r):
         os.close(fd)
     os.waitpid(launcher, 0)
+    os.close(gone_w)
     pid = os.read(report_r, 32)
     os.close(report_r)
     if not pid:
@@ -202,12 +207,17 @@ def main():
     preload(conf.get("preload", ()))
     plan = Plan(conf, userns)
     failure = probe(plan, conf) if (plan.fs or plan.netns or plan.pidns) else None
+    namespace_failure = failure
     if failure:
         plan.pidns = plan.netns = plan.fs = False
         failure = probe(plan, conf)
     report = plan.report()
+    if namespace_failure:
+        report["namespaces_unavailable"] = last_line(namespace_failure)
+    elif conf["namespaces"] and not plan.pidns:
+        report["namespaces_unavailable"] = "cannot create user namespaces as this user"
     if failure:
-        report["setup_error"] = failure.strip().splitlines()[-1] if failure.strip() else "unknown"
+        report["setup_error"] = last_line(failure)
     sock.send(json.dumps({"ready": failure is None, "protections": report}).encode())
     while True:
         msg = sock.recv(1 << 16)
@@ -231,6 +241,11 @@ def main():
                 status = None
             sweep_children()
             sock.send(json.dumps({"status": status}).encode())
+
+
+def last_line(text):
+    lines = text.strip().splitlines()
+    return lines[-1][:300] if lines else "unknown error"
 
 
 # Modules a notebook may import that are worth importing once here rather than in every student

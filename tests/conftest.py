@@ -1,0 +1,70 @@
+"""Shared fixtures: one pool of sandboxed workers for the whole session, and helpers that grade
+source text the way `grader grade` grades files."""
+import os
+import pathlib
+
+import pytest
+
+from grader import submissions
+from grader.grading import Options, Pool, find_solutions
+from grader.sandbox import Limits
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+CORPUS = ROOT / "tests" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def pool():
+    p = Pool(Options(jobs=2, limits=Limits(call_seconds=5, cell_seconds=2, submission_seconds=60),
+                     solutions=find_solutions(str(SOLUTIONS))))
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def grade(pool, tmp_path):
+    """grade(sources, topic=None, seed=0) -> results, in order. `sources` maps a file name
+    (its suffix says .py or .ipynb) to its text."""
+    def run(sources, topic=None, seed=0):
+        subs = []
+        for name, text in sources.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            subs.append(submissions.load(str(path), topic))
+        results = [None] * len(subs)
+        for i, result in pool.grade(subs, seed=seed):
+            results[i] = result
+        return results
+    return run
+
+
+def reference_source(topic):
+    return (SOLUTIONS / f"{topic}.py").read_text()
+
+
+def failing(result):
+    return [c for c in result["checks"] if not c["passed"]]
+
+
+def notebook(*cells, topic=None, language="python"):
+    """An nbformat-4 notebook (as text) from code-cell sources; markdown cells start with '# md'."""
+    import nbformat
+    from nbformat import v4
+    nb = v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": language}
+    if topic:
+        nb.metadata["grader"] = {"topic": topic}
+    nb.cells = [v4.new_markdown_cell(c[4:]) if c.startswith("# md") else v4.new_code_cell(c)
+                for c in cells]
+    return nbformat.writes(nb)
+
+
+def split_functions(source):
+    """The top-level definitions of a module as separate chunks (imports first)."""
+    import ast
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    return ["\n".join(lines[node.lineno - 1 - len(getattr(node, "decorator_list", ())):node.end_lineno])
+            for node in tree.body if not isinstance(node, ast.Expr)]

@@ -1,0 +1,59 @@
+"""The corpus: realistic buggy implementations must lose points, with the failing check naming
+the function that is wrong and saying what is wrong; other correct implementations must get full
+marks under 20 seeds."""
+import importlib.util
+
+import pytest
+
+from conftest import CORPUS, failing, reference_source
+
+TOPICS = ("cross_entropy", "batchnorm")
+SEEDS = range(20)
+
+
+def bugs_of(topic):
+    spec = importlib.util.spec_from_file_location(f"bugs_{topic}", CORPUS / topic / "bugs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BUGS
+
+
+BUGS = [(topic, bug) for topic in TOPICS for bug in bugs_of(topic)]
+CORRECT = sorted(p for topic in TOPICS for p in (CORPUS / topic).glob("correct_*.py"))
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_corpus_is_big_enough(topic):
+    assert len(bugs_of(topic)) >= 12
+    assert len(list((CORPUS / topic).glob("correct_*.py"))) >= 3
+
+
+@pytest.mark.parametrize("topic,bug", BUGS, ids=[f"{t}:{b['name']}" for t, b in BUGS])
+def test_bug_loses_points_with_the_right_diagnosis(grade, topic, bug):
+    # A bug is one function (or a few) written over the reference solution.
+    source = reference_source(topic) + "\n\n" + bug["code"]
+    result, = grade({f"{topic}.py": source})
+    assert result["error"] is None
+    assert result["score"] < result["max_score"]
+    fails = failing(result)
+    assert not any(c.get("grader_error") for c in result["checks"]), fails
+    named = [c for c in fails if c["function"] == bug["function"]]
+    assert named, f"no failing check names {bug['function']}: {fails}"
+    if bug.get("message"):
+        assert any(bug["message"].lower() in c["message"].lower() for c in named), \
+            f"expected {bug['message']!r} in one of: {[c['message'] for c in named]}"
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_correct_alternative_gets_full_marks_under_20_seeds(grade, path):
+    topic = path.parent.name
+    for seed in SEEDS:
+        result, = grade({f"{topic}.py": path.read_text()}, seed=seed)
+        assert result["score"] == result["max_score"], (seed, failing(result))
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_reference_gets_full_marks_under_20_seeds(grade, topic):
+    for seed in SEEDS:
+        result, = grade({f"{topic}.py": reference_source(topic)}, seed=seed)
+        assert result["score"] == result["max_score"] == 10, (seed, failing(result))

@@ -1,0 +1,555 @@
+"""Hostile submissions are contained: each one costs only its own points, never crashes or stalls
+the grader, never changes another submission's grade, and leaves no process behind."""
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, failing, reference_source
+from grader import submissions
+from grader.grading import Options, Pool, find_solutions
+from grader.sandbox import Limits, Zygote
+from grader.student import Student, StudentError
+
+LIMITS = Limits(call_seconds=1, cell_seconds=1, submission_seconds=30, memory_mb=512)
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to test uid separation")
+
+
+@pytest.fixture(scope="module")
+def strict_pool():
+    p = Pool(Options(jobs=2, limits=LIMITS, solutions=find_solutions()))
+    yield p
+    p.close()
+
+
+def grade_batch(pool, tmp_path, sources):
+    subs = []
+    for name, text in sources.items():
+        (tmp_path / name).write_text(text)
+        subs.append(submissions.load(str(tmp_path / name)))
+    results = [None] * len(subs)
+    for i, r in pool.grade(subs):
+        results[i] = r
+    return results
+
+
+def with_override(code, topic="batchnorm"):
+    return reference_source(topic) + "\n\n" + textwrap.dedent(code)
+
+
+def check_batch(pool, tmp_path, hostile, expect_max_score=None):
+    """Grade the hostile submission between correct ones; return its result."""
+    good = reference_source("batchnorm")
+    results = grade_batch(pool, tmp_path, {"a_batchnorm.py": good, "b_batchnorm.py": hostile,
+                                           "c_batchnorm.py": good, "d_batchnorm.py": good})
+    for r in results[:1] + results[2:]:
+        assert r["score"] == 10, [c["message"] for c in failing(r)]
+    hostile_result = results[1]
+    assert hostile_result["error"] is None
+    if expect_max_score is not None:
+        assert hostile_result["score"] <= expect_max_score, hostile_result
+    return hostile_result
+
+
+def messages_of(result, function):
+    return " | ".join(c["message"] for c in result["checks"]
+                      if c["function"] == function and not c["passed"])
+
+
+def test_exit_at_import(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, "import sys\nsys.exit(0)\n" + reference_source("batchnorm"), 0)
+    assert any("SystemExit" in e for e in r["load_errors"])
+    r = check_batch(strict_pool, tmp_path, "import os\nos._exit(0)\n", 0)
+    assert "loading your code failed: the process exited with status 0" in r["checks"][0]["message"]
+
+
+def test_os_exit_inside_a_call_costs_only_that_function(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        import os
+        def batchnorm_backward(dout, cache):
+            os._exit(7)
+    """))
+    assert "while running batchnorm_backward, the process exited with status 7" in \
+        messages_of(r, "batchnorm_backward")
+    assert all(c["passed"] for c in r["checks"] if c["function"] != "batchnorm_backward"), failing(r)
+
+
+def test_infinite_loop_ignoring_sigterm(strict_pool, tmp_path):
+    start = time.monotonic()
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        import signal
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        def update_running_stats(running_mean, running_var, x, momentum=0.9):
+            while True:
+                pass
+    """), 10 - 1.5 - 0.5)
+    assert "did not finish within 1 s" in messages_of(r, "update_running_stats")
+    assert time.monotonic() - start < 20
+
+
+def test_sleeping(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        import time
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            time.sleep(10 ** 6)
+    """), 10 - 1)
+    assert "did not finish within 1 s" in messages_of(r, "batchnorm_inference")
+
+
+def test_memory_hogs(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        def batchnorm_forward(x, gamma, beta, eps=1e-5):
+            hog = np.ones(10 ** 10)
+        def update_running_stats(running_mean, running_var, x, momentum=0.9):
+            hog = [0] * 10 ** 10
+    """), 10 - 1.5 - 1.5)
+    assert "raised MemoryError" in messages_of(r, "batchnorm_forward")
+    assert "raised MemoryError" in messages_of(r, "update_running_stats")
+
+
+def test_fork_storm_is_bounded_and_cleaned_up(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        import os
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            for _ in range(10000):
+                try:
+                    os.fork()
+                except OSError:
+                    pass
+            return x
+    """), 10 - 1)
+    assert messages_of(r, "batchnorm_inference")
+    assert leftover_sandbox_processes() == []
+
+
+def test_escaped_grandchild_is_killed(strict_pool, tmp_path):
+    marker = f"{os.getpid()}.{time.time_ns() % 10 ** 6}"
+    check_batch(strict_pool, tmp_path, with_override(f"""
+        import os
+        _original = batchnorm_forward
+        def batchnorm_forward(x, gamma, beta, eps=1e-5):
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    os.execv("/bin/sleep", ["sleep", "{marker}"])
+                os._exit(0)
+            return _original(x, gamma, beta, eps)
+    """))
+    time.sleep(0.2)
+    assert processes_with(marker) == []
+
+
+def test_patched_numpy_and_builtins_cannot_inflate_a_grade(strict_pool, tmp_path):
+    bug = """
+        _reference_backward = batchnorm_backward
+        def batchnorm_backward(dout, cache):
+            dx, dgamma, dbeta = _reference_backward(dout, cache)
+            return 2 * dx, dgamma, dbeta
+    """
+    patches = """
+        import builtins, numpy
+        numpy.allclose = lambda *a, **k: True
+        numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), bool)
+        numpy.array_equal = lambda *a, **k: True
+        numpy.testing.assert_allclose = lambda *a, **k: None
+        numpy.linalg.norm = lambda *a, **k: 0.0
+        builtins.abs = lambda x: 0
+        builtins.max = lambda *a, **k: 0
+    """
+    plain = check_batch(strict_pool, tmp_path, with_override(bug))
+    patched = check_batch(strict_pool, tmp_path, with_override(patches + bug))
+    assert patched["score"] <= plain["score"] < 10
+    assert "dx does not match" in messages_of(patched, "batchnorm_backward")
+
+
+def test_lying_ndarray_subclass(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        class Liar(np.ndarray):
+            def __eq__(self, other): return True
+            def __array_ufunc__(self, *a, **k): return np.zeros(1)
+            def __float__(self): return 0.0
+        _forward = batchnorm_forward
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            return x.view(Liar)
+    """), 10 - 1 - 0.5)
+    assert "a subclass of numpy.ndarray" in messages_of(r, "batchnorm_inference")
+
+
+def test_object_arrays(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        _backward = batchnorm_backward
+        def batchnorm_backward(dout, cache):
+            dx, dgamma, dbeta = _backward(dout, cache)
+            return dx.astype(object), dgamma, dbeta
+    """), 10 - 1.5 - 1 - 0.5 - 0.5 - 1)
+    assert "numpy array of dtype object" in messages_of(r, "batchnorm_backward")
+
+
+def test_nan_output_never_passes(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            return np.full(x.shape, np.nan)
+        def batchnorm_backward(dout, cache):
+            nan = np.full(dout.shape, np.nan)
+            return nan, nan[0], nan[0]
+    """), 10 - 1 - 1.5 - 1 - 0.5)
+    assert "NaN" in messages_of(r, "batchnorm_inference")
+    assert "NaN" in messages_of(r, "batchnorm_backward")
+
+
+def test_caller_frame_and_gc_snooping_find_nothing(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        import gc, sys
+        def _loot(shape):
+            frame, found = sys._getframe(1), []
+            while frame is not None:
+                found += [v for v in frame.f_locals.values() if isinstance(v, np.ndarray)]
+                frame = frame.f_back
+            found += [o for o in gc.get_objects() if isinstance(o, np.ndarray)]
+            same = [a for a in found if a.shape == shape]
+            return same[-1] if same else np.zeros(shape)
+        def batchnorm_forward(x, gamma, beta, eps=1e-5):
+            return _loot(x.shape), None
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            return _loot(x.shape)
+    """), 10 - 1.5 - 0.5 - 1)
+    assert messages_of(r, "batchnorm_inference")
+
+
+def test_base_exceptions_fail_only_their_call(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        class Escape(BaseException):
+            pass
+        def batchnorm_forward(x, gamma, beta, eps=1e-5):
+            raise KeyboardInterrupt
+        def batchnorm_backward(dout, cache):
+            raise SystemExit(0)
+        def update_running_stats(running_mean, running_var, x, momentum=0.9):
+            raise GeneratorExit
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            raise Escape("out")
+    """), 0)
+    assert "raised KeyboardInterrupt" in messages_of(r, "batchnorm_forward")
+    assert "raised GeneratorExit" in messages_of(r, "update_running_stats")
+    assert "raised Escape: out" in messages_of(r, "batchnorm_inference")
+
+
+def test_output_flood_costs_nothing(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        import os, sys
+        _forward = batchnorm_forward
+        def batchnorm_forward(x, gamma, beta, eps=1e-5):
+            for i in range(20000):
+                print("flood", i)
+                sys.stderr.write("flood\\n")
+            os.write(1, b"x" * (1 << 20))
+            os.write(2, b"x" * (1 << 20))
+            return _forward(x, gamma, beta, eps)
+    """))
+    assert r["score"] == 10
+
+
+def test_huge_returned_array_is_refused_unread(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            return np.zeros(10 ** 7 + 1)
+    """), 10 - 1)
+    assert "over the limit" in messages_of(r, "batchnorm_inference")
+
+
+def test_killing_the_parent_and_everything_else(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        import os, signal
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            for pid in [os.getppid(), -1] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            os.killpg(0, signal.SIGKILL)
+    """), 10 - 1)
+    assert messages_of(r, "batchnorm_inference")
+
+
+# -- direct probes of the sandbox ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def zygote():
+    z = Zygote(LIMITS)
+    yield z
+    z.close()
+
+
+def call_in_sandbox(zygote, source, fn, *args):
+    sub = submissions.Submission(path="probe.py", topic="batchnorm",
+                                 cells=[submissions.Cell("probe.py", textwrap.dedent(source))])
+    student = Student(zygote, sub)
+    try:
+        return student.call(fn, *args)
+    finally:
+        student.close()
+
+
+def test_student_process_cannot_read_solutions_tests_or_other_submissions(zygote, tmp_path):
+    other = tmp_path / "other_batchnorm.py"
+    other.write_text("secret = 1\n")
+    os.chmod(tmp_path, 0o755)
+    targets = [ROOT / "solutions" / "batchnorm.py", ROOT / "tests" / "conftest.py", other,
+               ROOT / "README.md"]
+    got = call_in_sandbox(zygote, f"""
+        import numpy as np
+        def probe():
+            out = []
+            for path in {[str(t) for t in targets]!r}:
+                try:
+                    out.append(len(open(path).read()))
+                except OSError:
+                    out.append(-1)
+            return np.array(out, dtype=float)
+    """, "probe")
+    assert list(got) == [-1] * len(targets)
+
+
+def test_student_process_has_no_network(zygote):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    got = call_in_sandbox(zygote, f"""
+        import socket
+        def probe():
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=0.5)
+                return 1.0
+            except OSError:
+                return 0.0
+    """, "probe")
+    server.close()
+    assert got == 0.0
+
+
+def test_student_process_cannot_write_outside_its_tmp(zygote):
+    got = call_in_sandbox(zygote, f"""
+        import numpy as np, os
+        def probe():
+            out = []
+            for path in ["{ROOT}/grader/evil.py", "{sys.prefix}/evil.pth", "/tmp/fine.txt"]:
+                try:
+                    open(path, "w").write("x")
+                    out.append(1.0)
+                except OSError:
+                    out.append(0.0)
+            return np.array(out)
+    """, "probe")
+    assert list(got) == [0.0, 0.0, 1.0]
+    assert not (ROOT / "grader" / "evil.py").exists()
+
+
+def test_environment_is_minimal(zygote):
+    os.environ["GRADER_TEST_SECRET"] = "hunter2"
+    got = call_in_sandbox(zygote, """
+        import os
+        def probe():
+            return float("GRADER_TEST_SECRET" in os.environ), float(os.environ["OPENBLAS_NUM_THREADS"])
+    """, "probe")
+    assert got == (0.0, 1.0)
+
+
+@ROOT_ONLY
+def test_root_grader_drops_to_an_unprivileged_uid(zygote):
+    uid = call_in_sandbox(zygote, """
+        import os
+        def probe():
+            return os.getuid(), os.geteuid(), len(os.getgroups())
+    """, "probe")
+    assert uid[0] == uid[1] != 0 and uid[2] == 0
+    assert "dropped to uid" in zygote.protections["uid"]
+
+
+def test_a_hung_call_is_killed_and_the_next_call_gets_a_fresh_process(zygote):
+    sub = submissions.Submission(path="p.py", topic="batchnorm", cells=[submissions.Cell(
+        "p.py", "import os\ncount = [0]\ndef hang():\n    while True: pass\n"
+                "def pid():\n    count[0] += 1\n    return count[0]\n")])
+    student = Student(zygote, sub)
+    try:
+        assert student.call("pid") == 1
+        with pytest.raises(StudentError, match="did not finish within 1 s"):
+            student.call("hang")
+        assert student.call("pid") == 1  # state was reset: a fresh process
+    finally:
+        student.close()
+
+
+def test_mutating_an_argument_fails_with_its_name(zygote):
+    sub = submissions.Submission(path="p.py", topic="batchnorm", cells=[submissions.Cell(
+        "p.py", "def update_running_stats(running_mean, running_var, x, momentum=0.9):\n"
+                "    running_mean *= momentum\n    return running_mean, running_var\n")])
+    student = Student(zygote, sub, signatures={"update_running_stats": (
+        "running_mean", "running_var", "x", "momentum=0.9")})
+    try:
+        with pytest.raises(StudentError, match="modified its argument running_mean in place"):
+            student.call("update_running_stats", np.ones(3), np.ones(3), np.ones((2, 3)))
+    finally:
+        student.close()
+
+
+# -- the protections as the grader reports them, as root and as an ordinary user -----------------
+
+def run_cli(args, user=None, timeout=300):
+    cmd = [sys.executable, "-m", "grader", *args]
+    if user is not None:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd="/")
+
+
+HOSTILE_FOR_CLI = """
+import os, signal
+_forward = batchnorm_forward
+_escaped = []
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    if not _escaped and os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv("/bin/sleep", ["sleep", "{marker}"])
+        os._exit(0)
+    _escaped.append(1)
+    return _forward(x, gamma, beta, eps)
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    for pid in [os.getppid(), -1] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        return np.full(x.shape, float(len(open("{solutions}/batchnorm.py").read())))
+    except OSError:
+        return np.zeros(x.shape)
+print('{{"results": [{{"score": 10}}]}}')
+"""
+
+
+def grade_hostile_class(user, extra_args=()):
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="grader-test-"))  # readable by any user
+    os.chmod(tmp_path, 0o755)
+    marker = f"{os.getpid()}.{time.time_ns() % 10 ** 6}"
+    good = reference_source("batchnorm")
+    (tmp_path / "a_batchnorm.py").write_text(good)
+    (tmp_path / "b_batchnorm.py").write_text(good + HOSTILE_FOR_CLI.format(
+        marker=marker, solutions=ROOT / "solutions"))
+    (tmp_path / "c_batchnorm.py").write_text(good)
+    for p in tmp_path.iterdir():
+        os.chmod(p, 0o644)
+    proc = run_cli(["grade", "--format", "json", "-j", "1", "--call-timeout", "2",
+                    "--solutions", str(ROOT / "solutions"), *extra_args, str(tmp_path)], user=user)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    time.sleep(0.2)
+    assert processes_with(marker) == []
+    a, b, c = out["results"]
+    assert a["score"] == c["score"] == 10
+    assert b["score"] == 10 - 1 - 0.5  # only inference's own checks are lost
+    return out
+
+
+@ROOT_ONLY
+def test_as_root_the_grader_reports_full_isolation():
+    out = grade_hostile_class(user=None)
+    p = out["isolation"]
+    assert "dropped to uid" in p["uid"] and p["pid_namespace"] is True
+    assert p["network"].startswith("none") and p["filesystem"].startswith("private")
+
+
+@ROOT_ONLY
+def test_as_root_without_namespaces_uid_separation_still_holds():
+    out = grade_hostile_class(user=None, extra_args=["--no-namespaces"])
+    p = out["isolation"]
+    assert "dropped to uid" in p["uid"] and p["pid_namespace"] is False
+    assert p["filesystem"].startswith("not isolated")
+
+
+def unprivileged_user_can_run_the_grader():
+    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                            sys.executable, "-c", "import grader, numpy; open(grader.__file__)"],
+                           capture_output=True, text=True)
+    return probe.returncode == 0, probe.stderr[-500:]
+
+
+@ROOT_ONLY
+def test_as_an_ordinary_user_the_grader_uses_what_it_can_get():
+    ok, why = unprivileged_user_can_run_the_grader()
+    assert ok, ("this environment is not readable by an ordinary user (uid 65534); .ci/run "
+                f"builds one that is: {why}")
+    out = grade_hostile_class(user=65534)
+    p = out["isolation"]
+    assert "grader's uid" in p["uid"]
+    assert p["pid_namespace"] is True  # unprivileged user namespaces are available here
+    assert p["network"].startswith("none") and p["filesystem"].startswith("private")
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def processes_with(marker):
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def leftover_sandbox_processes():
+    if os.geteuid() != 0:
+        return []
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            uid = os.stat(f"/proc/{pid}").st_uid
+        except OSError:
+            continue
+        if 63900 <= uid < 64000:
+            found.append((int(pid), uid))
+    return found
+
+
+def test_hundreds_of_student_processes_in_a_row_never_fail_spuriously():
+    """Regression: a race between the launcher's exit and the parent-death signal once killed
+    about 1 student process in 300."""
+    import threading
+    sub = submissions.Submission(path="x.py", topic="batchnorm", cells=[
+        submissions.Cell("x.py", reference_source("batchnorm"))])
+    failures = []
+
+    def work(z):
+        for _ in range(200):
+            s = Student(z, sub)
+            try:
+                s.call("batchnorm_inference", np.ones((2, 3)), np.ones(3), np.zeros(3),
+                       np.zeros(3), np.ones(3))
+            except StudentError as exc:
+                failures.append(str(exc))
+            finally:
+                s.close()
+
+    zygotes = [Zygote(LIMITS) for _ in range(2)]
+    try:
+        threads = [threading.Thread(target=work, args=(z,)) for z in zygotes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for z in zygotes:
+            z.close()
+    assert failures == []
