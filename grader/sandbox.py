@@ -71,17 +71,32 @@ def student_env():
     }
 
 
+_uid_locks = []  # held for the life of this process: no other grader may use these uids
+
+
 def pick_sandbox_uids(count):
     """Unused uids for the student processes of each worker slot (root only): not in the
-    password database and owning no process."""
-    base = int(os.environ.get("GRADER_SANDBOX_UID", "63900"))
-    uids, uid = [], base
+    password database, owning no process, and not claimed by another grader on this machine
+    (an flock that is released when this process ends)."""
+    import fcntl
+    lock_dir = "/run/lock" if os.access("/run/lock", os.W_OK) else "/tmp"
+    uid = int(os.environ.get("GRADER_SANDBOX_UID", "63900"))
+    uids = []
     while len(uids) < count:
         try:
             pwd.getpwuid(uid)
         except KeyError:
-            if isolation.count_processes_of(uid) == 0:
-                uids.append(uid)
+            lock = open(os.path.join(lock_dir, f"grader-sandbox-uid-{uid}.lock"), "a")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                lock.close()
+            else:
+                if isolation.count_processes_of(uid) == 0:
+                    _uid_locks.append(lock)
+                    uids.append(uid)
+                else:
+                    lock.close()
         uid += 1
     return uids
 

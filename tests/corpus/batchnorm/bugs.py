@@ -3,6 +3,7 @@ definitions win), so a bug replaces only the functions it names. `function` is t
 failing check must name; `message` a phrase its message must contain (case-insensitive)."""
 
 BUGS = [
+    # -- batchnorm_forward ----------------------------------------------------------------------
     dict(name="unbiased variance in the forward pass", function="batchnorm_forward",
          message="unbiased (N - 1) variance", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
@@ -11,5 +12,277 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = (x - mu) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+    dict(name="eps outside the square root", function="batchnorm_forward",
+         message="eps is outside", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / (np.sqrt(var) + eps)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+    dict(name="eps outside via np.std", function="batchnorm_forward",
+         message="eps is outside", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    std = x.std(axis=0) + eps
+    x_hat = (x - x.mean(axis=0)) / std
+    return gamma * x_hat + beta, (x_hat, gamma, 1.0 / std)
+'''),
+    dict(name="statistics over axis 1", function="batchnorm_forward", message="axis=0", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=1, keepdims=True)
+    var = x.var(axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+    dict(name="gamma and beta not applied", function="batchnorm_forward", message="not applied",
+         code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    return x_hat, (x_hat, gamma, inv_std)
+'''),
+    dict(name="x centered in place (x -= mu)", function="batchnorm_forward",
+         message="modified its argument x in place", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x -= mu
+    x_hat = x * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+
+    # -- batchnorm_backward ---------------------------------------------------------------------
+    dict(name="backward without the path through the mean", function="batchnorm_backward",
+         message="through the batch mean is missing", code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name="backward without the path through the variance", function="batchnorm_backward",
+         message="through the batch variance", code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name="backward treats mu and var as constants", function="batchnorm_backward",
+         message="through the batch mean is missing", code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx = dout * gamma * inv_std
+    return dx, dgamma, dbeta
+'''),
+    dict(name="dgamma and dbeta swapped", function="batchnorm_backward", message="swapped",
+         code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dbeta, dgamma
+'''),
+    dict(name="dgamma and dbeta averaged over the batch", function="batchnorm_backward",
+         message="averaged over the batch", code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.mean(axis=0)
+    dgamma = (dout * x_hat).mean(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name="dbeta summed over axis 1", function="batchnorm_backward", message="has shape",
+         code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=1)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name="compact dx formula without the 1/N (N times too large)",
+         function="batchnorm_backward", message="times too large", code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx_hat = dout * gamma
+    dx = inv_std * (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name="dx divided by N twice", function="batchnorm_backward", message="divide by N once",
+         code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std / n * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name="gamma left out of dx", function="batchnorm_backward", message="gamma", code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name="staged backward: factor 2 of d var / d x forgotten", function="batchnorm_backward",
+         message="through the batch variance", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    xmu = x - mu
+    var = (xmu ** 2).mean(axis=0)
+    sqrtvar = np.sqrt(var + eps)
+    ivar = 1.0 / sqrtvar
+    x_hat = xmu * ivar
+    return gamma * x_hat + beta, (x_hat, gamma, xmu, ivar, sqrtvar, var, eps)
+
+
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, xmu, ivar, sqrtvar, var, eps = cache
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx_hat = dout * gamma
+    dvar = np.sum(dx_hat * xmu, axis=0) * -0.5 * (var + eps) ** -1.5
+    dmu = -np.sum(dx_hat * ivar, axis=0) + dvar * np.mean(-2.0 * xmu, axis=0)
+    dx = dx_hat * ivar + dvar * xmu / n + dmu / n
+    return dx, dgamma, dbeta
+'''),
+    dict(name="staged backward: sign of d sqrt(var) / d var wrong", function="batchnorm_backward",
+         message="through the batch variance", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    xmu = x - mu
+    var = (xmu ** 2).mean(axis=0)
+    sqrtvar = np.sqrt(var + eps)
+    ivar = 1.0 / sqrtvar
+    x_hat = xmu * ivar
+    return gamma * x_hat + beta, (x_hat, gamma, xmu, ivar, sqrtvar, var, eps)
+
+
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, xmu, ivar, sqrtvar, var, eps = cache
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx_hat = dout * gamma
+    dvar = np.sum(dx_hat * xmu, axis=0) * 0.5 * (var + eps) ** -1.5
+    dmu = -np.sum(dx_hat * ivar, axis=0) + dvar * np.mean(-2.0 * xmu, axis=0)
+    dx = dx_hat * ivar + dvar * 2.0 * xmu / n + dmu / n
+    return dx, dgamma, dbeta
+'''),
+    dict(name="backward recomputes the std without eps", function="batchnorm_backward",
+         message="eps", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x, x_hat, mu, var, gamma)
+
+
+def batchnorm_backward(dout, cache):
+    x, x_hat, mu, var, gamma = cache
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    std = np.sqrt(var)
+    dx_hat = dout * gamma
+    dx = (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (n * std)
+    return dx, dgamma, dbeta
+'''),
+
+    # -- update_running_stats ---------------------------------------------------------------------
+    dict(name="running variance biased", function="update_running_stats",
+         message="uses the biased variance", code='''
+def update_running_stats(running_mean, running_var, x, momentum=0.9):
+    new_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
+    new_var = momentum * running_var + (1 - momentum) * x.var(axis=0)
+    return new_mean, new_var
+'''),
+    dict(name="PyTorch momentum convention", function="update_running_stats", message="pytorch",
+         code='''
+def update_running_stats(running_mean, running_var, x, momentum=0.9):
+    new_mean = (1 - momentum) * running_mean + momentum * x.mean(axis=0)
+    new_var = (1 - momentum) * running_var + momentum * x.var(axis=0, ddof=1)
+    return new_mean, new_var
+'''),
+    dict(name="running statistics never updated (old arrays returned)",
+         function="update_running_stats", message="not updated", code='''
+def update_running_stats(running_mean, running_var, x, momentum=0.9):
+    new_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
+    new_var = momentum * running_var + (1 - momentum) * x.var(axis=0, ddof=1)
+    return running_mean, running_var
+'''),
+    dict(name="PyTorch default momentum 0.1", function="update_running_stats",
+         message="default momentum", code='''
+def update_running_stats(running_mean, running_var, x, momentum=0.1):
+    new_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
+    new_var = momentum * running_var + (1 - momentum) * x.var(axis=0, ddof=1)
+    return new_mean, new_var
+'''),
+    dict(name="running mean updated in place (running_mean *= momentum)",
+         function="update_running_stats", message="modified its argument running_mean in place",
+         code='''
+def update_running_stats(running_mean, running_var, x, momentum=0.9):
+    running_mean *= momentum
+    running_mean += (1 - momentum) * x.mean(axis=0)
+    running_var *= momentum
+    running_var += (1 - momentum) * x.var(axis=0, ddof=1)
+    return running_mean, running_var
+'''),
+    dict(name="running variance from the standard deviation", function="update_running_stats",
+         message="running_var", code='''
+def update_running_stats(running_mean, running_var, x, momentum=0.9):
+    new_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
+    new_var = momentum * running_var + (1 - momentum) * x.std(axis=0, ddof=1)
+    return new_mean, new_var
+'''),
+
+    # -- batchnorm_inference ----------------------------------------------------------------------
+    dict(name="inference uses the batch statistics", function="batchnorm_inference",
+         message="batch's own statistics", code='''
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+'''),
+    dict(name="inference divides by the variance", function="batchnorm_inference",
+         message="divides by the variance", code='''
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    return gamma * (x - running_mean) / (running_var + eps) + beta
+'''),
+    dict(name="inference with eps outside the square root", function="batchnorm_inference",
+         message="eps is outside the square root", code='''
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    return gamma * (x - running_mean) / (np.sqrt(running_var) + eps) + beta
+'''),
+    dict(name="inference normalizes x in place", function="batchnorm_inference",
+         message="modified its argument x in place", code='''
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    x -= running_mean
+    x /= np.sqrt(running_var + eps)
+    return gamma * x + beta
 '''),
 ]

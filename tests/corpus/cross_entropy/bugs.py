@@ -57,6 +57,11 @@ def cross_entropy(p, q):
         return float(-np.mean(np.where(support, p * np.log(np.where(support, q, 1.0)), 0.0)))
 '''),
 
+    dict(name="nan_to_num after the log", function="cross_entropy", message="must be inf", code='''
+def cross_entropy(p, q):
+    return float(-np.sum(np.nan_to_num(p * np.log(q))))
+'''),
+
     # -- empirical_cross_entropy -----------------------------------------------------------------
     dict(name="empirical estimate in nats", function="empirical_cross_entropy", message="in nats",
          code='''
@@ -116,6 +121,12 @@ def softmax(logits):
     return e / e.sum(axis=1, keepdims=True)
 '''),
 
+    dict(name="softmax sum without keepdims", function="softmax", message="broadcast", code='''
+def softmax(logits):
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1)
+'''),
+
     # -- softmax_cross_entropy ------------------------------------------------------------------
     dict(name="loss summed over the batch", function="softmax_cross_entropy",
          message="summed over the batch", code='''
@@ -151,7 +162,7 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), (onehot - np.exp(log_probs)) / n
 '''),
     dict(name="dlogits divided by C instead of N", function="softmax_cross_entropy",
-         message="times too small", code='''
+         message="times too large", code='''
 def softmax_cross_entropy(logits, labels):
     n, c = logits.shape
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -255,6 +266,39 @@ def softmax_cross_entropy(logits, labels):
     loss = -log_probs[np.arange(n), labels].mean()
     dlogits = np.exp(log_probs)
     dlogits[np.arange(n), labels] -= 1.0
+    return float(loss), dlogits / n
+'''),
+    dict(name="log-sum-exp without adding the maximum back", function="softmax_cross_entropy",
+         message="maximum", code='''
+def softmax_cross_entropy(logits, labels):
+    n = logits.shape[0]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=1))
+    loss = np.mean(lse - logits[np.arange(n), labels])
+    dlogits = np.exp(shifted - lse[:, None])
+    dlogits[np.arange(n), labels] -= 1.0
+    return float(loss), dlogits / n
+'''),
+    dict(name="per-example losses returned instead of their mean", function="softmax_cross_entropy",
+         message="single number", code='''
+def softmax_cross_entropy(logits, labels):
+    n = logits.shape[0]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(n), labels]
+    dlogits = np.exp(log_probs)
+    dlogits[np.arange(n), labels] -= 1.0
+    return loss, dlogits / n
+'''),
+    dict(name="dlogits divided by N twice", function="softmax_cross_entropy",
+         message="extra 1/N", code='''
+def softmax_cross_entropy(logits, labels):
+    n = logits.shape[0]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(n), labels].mean()
+    dlogits = np.exp(log_probs) / n
+    dlogits[np.arange(n), labels] -= 1.0 / n
     return float(loss), dlogits / n
 '''),
 ]
