@@ -24,6 +24,8 @@ class Journal:
                     except (ValueError, KeyError, TypeError):
                         continue  # a line cut short by the interruption
         self.file = open(path, "a")
+        if self.file.tell() and not _ends_with_newline(path):
+            self.file.write("\n")  # end a line cut short by an interruption
 
     def get(self, k):
         return self.done.get(k)
@@ -35,3 +37,9 @@ class Journal:
 
     def close(self):
         self.file.close()
+
+
+def _ends_with_newline(path):
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"

@@ -72,8 +72,9 @@ def topic_from_name(path):
 
 
 def load(path, topic=None):
-    """Read one file into a Submission (never raises for a bad file)."""
-    sub = Submission(path=path)
+    """Read one file into a Submission (never raises for a bad file). The topic is `topic`,
+    else the notebook's metadata, else the file name; an error result keeps what is known."""
+    sub = Submission(path=path, topic=topic or topic_from_name(path))
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
@@ -102,7 +103,7 @@ def load(path, topic=None):
         sub.cells = [Cell(os.path.basename(path), text)]
     else:
         return _error(sub, "is not a .py module or an .ipynb notebook")
-    sub.topic = topic or sub.topic or topic_from_name(path)
+    sub.topic = topic or sub.topic
     if sub.topic is None:
         return _error(sub, "names no topic: pass --topic, or put the topic in the file name "
                            f"(one of {', '.join(TOPIC_IDS)})")
@@ -135,7 +136,7 @@ def _read_notebook(sub, text):
         return f"is a {language} notebook, not a Python one"
     grader_meta = meta.get("grader", {})
     if isinstance(grader_meta, dict) and isinstance(grader_meta.get("topic"), str):
-        sub.topic = grader_meta["topic"]
+        sub.topic = grader_meta["topic"]  # load() puts --topic back over it
     sub.module = "__main__"
     transform = _ipython_transformer()
     number = 0

@@ -57,6 +57,16 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
 '''),
 
+    dict(name="statistics over the whole array (no axis)", function="batchnorm_forward",
+         message="axis=0", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = np.mean(x)
+    var = np.var(x)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+
     # -- batchnorm_backward ---------------------------------------------------------------------
     dict(name="backward without the path through the mean", function="batchnorm_backward",
          message="through the batch mean is missing", code='''
@@ -214,6 +224,17 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
 
+    dict(name="mean path summed instead of averaged", function="batchnorm_backward",
+         message="through the batch mean", code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - g.sum(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+
     # -- update_running_stats ---------------------------------------------------------------------
     dict(name="running variance biased", function="update_running_stats",
          message="uses the biased variance", code='''
@@ -244,7 +265,7 @@ def update_running_stats(running_mean, running_var, x, momentum=0.1):
     return new_mean, new_var
 '''),
     dict(name="running mean updated in place (running_mean *= momentum)",
-         function="update_running_stats", message="modified its argument running_mean in place",
+         function="update_running_stats", message="modified its argument running_mean",
          code='''
 def update_running_stats(running_mean, running_var, x, momentum=0.9):
     running_mean *= momentum

@@ -1,0 +1,137 @@
+"""The `grader` command: interface, formats, exit status, determinism, resuming a batch."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, reference_source
+
+BUGGY = reference_source("batchnorm").replace("x.var(axis=0)\n", "x.var(axis=0, ddof=1)\n", 1)
+
+
+def grader(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def klass(tmp_path):
+    (tmp_path / "ann").mkdir()
+    (tmp_path / "ann" / "batchnorm.py").write_text(reference_source("batchnorm"))
+    (tmp_path / "bob_batchnorm.py").write_text(BUGGY)
+    (tmp_path / "empty_batchnorm.py").write_text("")
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [[], ["grade"], ["grade", "--topic", "nope", "x.py"],
+                                  ["grade", "-j", "0", "x.py"], ["grade", "--seed", "x", "x.py"],
+                                  ["grade", "--format", "xml", "x.py"],
+                                  ["grade", "--solutions", "/no/such/dir", "x.py"], ["frobnicate"]])
+def test_usage_errors_exit_2(args):
+    proc = grader(*args)
+    assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+def test_help_explains_the_command():
+    out = grader("grade", "--help").stdout
+    for phrase in ("--topic", "--format", "--seed", "--journal", "metadata.grader.topic",
+                   "exit status", "examples:"):
+        assert phrase in out
+
+
+def test_json_output_follows_the_spec(klass):
+    proc = grader("grade", "--format", "json", klass)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    results = {os.path.relpath(r["submission"], klass): r for r in out["results"]}
+    assert list(results) == ["ann/batchnorm.py", "bob_batchnorm.py", "empty_batchnorm.py"]
+    good, bad, empty = results.values()
+    assert good["score"] == good["max_score"] == 10 and good["error"] is None
+    assert bad["error"] is None and 0 < bad["score"] < 10
+    assert empty == {"submission": str(klass / "empty_batchnorm.py"), "topic": "batchnorm",
+                     "score": 0, "max_score": 10, "error": "empty_batchnorm.py is empty",
+                     "checks": []}
+    for check in bad["checks"]:
+        assert {"name", "function", "score", "max_score", "passed", "message"} <= set(check)
+    assert "unbiased (N - 1) variance" in " ".join(c["message"] for c in bad["checks"])
+    assert out["isolation"]["separate_process"] is True
+
+
+def test_text_report_lists_what_to_fix(klass):
+    proc = grader("grade", klass)
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert "isolation:" in out and "hidden checks on" in out
+    assert "FAIL forward: the training-mode formula [0/1.5]" in out
+    assert "error: empty_batchnorm.py is empty" in out
+    assert "3 submission(s)" in out and "1 could not be graded" in out
+
+
+def test_grades_are_deterministic_for_a_seed(klass):
+    runs = [json.loads(grader("grade", "--format", "json", "--seed", s, klass).stdout)["results"]
+            for s in (7, 7, 8)]
+    assert runs[0] == runs[1]
+    assert [r["score"] for r in runs[2]] == [r["score"] for r in runs[0]]
+
+
+def test_public_only_needs_no_solutions(klass):
+    out = json.loads(grader("grade", "--format", "json", "--public-only", klass).stdout)
+    assert out["hidden_checks"] is False
+    good = out["results"][0]
+    assert good["score"] == good["max_score"] == 8
+    assert not any(c["name"].startswith("hidden") for c in good["checks"])
+
+
+def test_fake_scores_printed_by_a_submission_do_not_reach_the_output(tmp_path):
+    (tmp_path / "batchnorm.py").write_text(BUGGY + """
+import os, sys
+print('{"results": [{"score": 10, "max_score": 10}]}')
+os.write(1, b'score: 10/10\\n')
+sys.stderr.write('{"results": []}')
+def batchnorm_inference(*args):
+    print('{"score": 10}')
+    os.write(1, b'}}}')
+    raise ValueError
+""")
+    proc = grader("grade", "--format", "json", tmp_path / "batchnorm.py")
+    result, = json.loads(proc.stdout)["results"]
+    assert result["score"] < 10 and "10/10" not in proc.stdout
+
+
+def test_an_interrupted_batch_resumes_from_its_journal(tmp_path):
+    for i in range(40):
+        (tmp_path / f"s{i:02d}_batchnorm.py").write_text(reference_source("batchnorm") + f"\n# {i}\n")
+    journal = tmp_path / "run.jsonl"
+    cmd = [sys.executable, "-m", "grader", "grade", "--format", "json", "-j", "1",
+           "--journal", str(journal), str(tmp_path)]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until some, not all, are done
+        if journal.exists() and 3 <= len(journal.read_text().splitlines()):
+            break
+        time.sleep(0.02)
+    first.send_signal(signal.SIGINT)
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 130 and "run the same command again to resume" in err
+    done = len(journal.read_text().splitlines())
+    assert 3 <= done < 40
+    with open(journal, "a") as f:
+        f.write('{"key": "cut sho')  # a line cut short by the interruption is ignored
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    results = json.loads(second.stdout)["results"]
+    assert len(results) == 40 and all(r["score"] == 10 for r in results)
+    assert len(journal.read_text().splitlines()) == 40 + 1  # only the missing ones were added
+
+
+def test_journal_results_are_reused_only_for_unchanged_files(tmp_path):
+    sub = tmp_path / "batchnorm.py"
+    sub.write_text(reference_source("batchnorm"))
+    journal = tmp_path / "j.jsonl"
+    args = ("grade", "--format", "json", "--journal", journal, sub)
+    assert json.loads(grader(*args).stdout)["results"][0]["score"] == 10
+    sub.write_text(BUGGY)  # the file changed: graded again
+    assert json.loads(grader(*args).stdout)["results"][0]["score"] < 10
