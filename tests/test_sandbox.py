@@ -553,3 +553,28 @@ def test_hundreds_of_student_processes_in_a_row_never_fail_spuriously():
         for z in zygotes:
             z.close()
     assert failures == []
+
+
+@ROOT_ONLY
+def test_a_python_under_a_private_home_stays_importable_after_the_uid_drop(tmp_path):
+    """Like a python installed under /root (mode 0700): the private root mirrors the library
+    folders with traversable parents, so imports after dropping to the sandbox uid still work."""
+    home = tmp_path / "home"
+    (home / "lib").mkdir(parents=True)
+    (home / "lib" / "late_module.py").write_text("VALUE = 42.0\n")
+    os.chmod(home, 0o700)
+    z = Zygote(LIMITS)
+    z.conf["roots"] = z.conf["roots"] + [str(home / "lib")]
+    z.close()
+    z._start()
+    try:
+        got = call_in_sandbox(z, f"""
+            import sys
+            def probe():
+                sys.path.insert(0, "{home / 'lib'}")
+                import late_module
+                return late_module.VALUE
+        """, "probe")
+    finally:
+        z.close()
+    assert got == 42.0

@@ -117,7 +117,7 @@ def batchnorm_backward(dout, cache):
     dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
     return dx, dgamma, dbeta
 '''),
-    dict(name="dbeta summed over axis 1", function="batchnorm_backward", message="has shape",
+    dict(name="dbeta summed over axis 1", function="batchnorm_backward", message="dbeta has shape",
          code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
@@ -128,7 +128,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="compact dx formula without the 1/N (N times too large)",
-         function="batchnorm_backward", message="times too large", code='''
+         function="batchnorm_backward", message="a 1/N from the batch mean or variance is missing", code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     n = dout.shape[0]
@@ -149,7 +149,7 @@ def batchnorm_backward(dout, cache):
     dx = inv_std / n * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
     return dx, dgamma, dbeta
 '''),
-    dict(name="gamma left out of dx", function="batchnorm_backward", message="gamma", code='''
+    dict(name="gamma left out of dx", function="batchnorm_backward", message="dout * gamma", code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
@@ -235,6 +235,25 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
 
+    dict(name="backward normalizes the cached centred x in place", function="batchnorm_backward",
+         message="modified its argument cache", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    xmu = x - x.mean(axis=0)
+    ivar = 1.0 / np.sqrt((xmu ** 2).mean(axis=0) + eps)
+    return gamma * (xmu * ivar) + beta, (xmu, ivar, gamma)
+
+
+def batchnorm_backward(dout, cache):
+    xmu, ivar, gamma = cache
+    x_hat = xmu
+    x_hat *= ivar
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = ivar * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+
     # -- update_running_stats ---------------------------------------------------------------------
     dict(name="running variance biased", function="update_running_stats",
          message="uses the biased variance", code='''
@@ -275,7 +294,7 @@ def update_running_stats(running_mean, running_var, x, momentum=0.9):
     return running_mean, running_var
 '''),
     dict(name="running variance from the standard deviation", function="update_running_stats",
-         message="running_var", code='''
+         message="standard deviation", code='''
 def update_running_stats(running_mean, running_var, x, momentum=0.9):
     new_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
     new_var = momentum * running_var + (1 - momentum) * x.std(axis=0, ddof=1)

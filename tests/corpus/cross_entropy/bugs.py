@@ -237,7 +237,7 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), dlogits / n
 '''),
     dict(name="labels indexed as probs[:, labels]", function="softmax_cross_entropy",
-         message="labels", code='''
+         message="np.arange(N), labels", code='''
 def softmax_cross_entropy(logits, labels):
     n = logits.shape[0]
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -258,7 +258,7 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), (np.exp(log_probs) - onehot) / n
 '''),
     dict(name="logits shifted in place (logits -= max)",
-         function="softmax_cross_entropy", message="in place", code='''
+         function="softmax_cross_entropy", message="modified its argument logits", code='''
 def softmax_cross_entropy(logits, labels):
     n = logits.shape[0]
     logits -= logits.max(axis=1, keepdims=True)
