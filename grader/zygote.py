@@ -7,6 +7,7 @@ ends and pidfd travel back as SCM_RIGHTS file descriptors.
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -53,7 +54,10 @@ def set_up_student_process(plan, conf, nproc_base, launcher_gone):
         new_root = "/tmp"
         iso.build_private_root(new_root, plan.roots, conf["tmp_size"])
         iso.enter_private_root(new_root, mount_proc=plan.pidns)
-    os.chdir("/tmp")
+        workdir = "/tmp"
+    else:
+        workdir = private_workdir(plan, conf["zygote_pid"])
+    os.chdir(workdir)
     limits = dict(plan.limits)
     limits["address_space"] = iso.address_space_in_use() + limits["memory_bytes"]
     limits["processes"] += nproc_base
@@ -71,7 +75,20 @@ def set_up_student_process(plan, conf, nproc_base, launcher_gone):
     os.close(launcher_gone)
     iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
     os.environ.clear()
-    os.environ.update(conf["env"])
+    os.environ.update(conf["env"], HOME=workdir, TMPDIR=workdir)
+
+
+def workdir_of(zygote_pid, pid):
+    return os.path.join("/tmp", f"grader-student-{zygote_pid}-{pid}")
+
+
+def private_workdir(plan, zygote_pid):
+    """Without a private /tmp: a fresh folder of the student's own, removed at release."""
+    path = workdir_of(zygote_pid, os.getpid())
+    os.mkdir(path, 0o700)
+    if plan.uid is not None:
+        os.chown(path, plan.uid, plan.uid)
+    return path
 
 
 def close_fds_except(*keep):
@@ -190,6 +207,7 @@ def probe(plan, conf):
 def main():
     sock = socket.socket(fileno=int(sys.argv[1]))
     conf = json.loads(sock.recv(1 << 20))
+    conf["zygote_pid"] = os.getpid()
     userns = False
     if conf["namespaces"] and os.geteuid() != 0:
         try:
@@ -240,6 +258,8 @@ def main():
             except ChildProcessError:
                 status = None
             sweep_children()
+            if not plan.fs:
+                shutil.rmtree(workdir_of(os.getpid(), req["pid"]), ignore_errors=True)
             sock.send(json.dumps({"status": status}).encode())
 
 

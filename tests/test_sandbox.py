@@ -437,13 +437,16 @@ print('{{"results": [{{"score": 10}}]}}')
 """
 
 
-def grade_hostile_class(user, extra_args=()):
+ESCAPER_FOR_CLI = HOSTILE_FOR_CLI.split("def batchnorm_inference")[0]
+
+
+def grade_hostile_class(user, extra_args=(), hostile=HOSTILE_FOR_CLI, lost=1.5):
     tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="grader-test-"))  # readable by any user
     os.chmod(tmp_path, 0o755)
     marker = f"{os.getpid()}.{time.time_ns() % 10 ** 6}"
     good = reference_source("batchnorm")
     (tmp_path / "a_batchnorm.py").write_text(good)
-    (tmp_path / "b_batchnorm.py").write_text(good + HOSTILE_FOR_CLI.format(
+    (tmp_path / "b_batchnorm.py").write_text(good + hostile.format(
         marker=marker, solutions=ROOT / "solutions"))
     (tmp_path / "c_batchnorm.py").write_text(good)
     for p in tmp_path.iterdir():
@@ -456,7 +459,7 @@ def grade_hostile_class(user, extra_args=()):
     assert processes_with(marker) == []
     a, b, c = out["results"]
     assert a["score"] == c["score"] == 10
-    assert b["score"] == 10 - 1 - 0.5  # only inference's own checks are lost
+    assert b["score"] == 10 - lost  # only inference's own checks are lost
     return out
 
 
@@ -493,6 +496,14 @@ def test_as_an_ordinary_user_the_grader_uses_what_it_can_get():
     assert "grader's uid" in p["uid"]
     assert p["pid_namespace"] is True  # unprivileged user namespaces are available here
     assert p["network"].startswith("none") and p["filesystem"].startswith("private")
+
+
+@ROOT_ONLY
+def test_as_an_ordinary_user_without_namespaces_escapes_are_still_killed():
+    out = grade_hostile_class(user=65534, extra_args=["--no-namespaces"], hostile=ESCAPER_FOR_CLI,
+                              lost=0)
+    p = out["isolation"]
+    assert p["pid_namespace"] is False and p["filesystem"].startswith("not isolated")
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -254,6 +254,25 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
 
+    dict(name="backward normalizes the centred x of a dict cache in place",
+         function="batchnorm_backward", message="in place", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    xmu = x - x.mean(axis=0)
+    ivar = 1.0 / np.sqrt((xmu ** 2).mean(axis=0) + eps)
+    return gamma * (xmu * ivar) + beta, {"xmu": xmu, "ivar": ivar, "gamma": gamma}
+
+
+def batchnorm_backward(dout, cache):
+    x_hat = cache["xmu"]
+    x_hat *= cache["ivar"]
+    ivar, gamma = cache["ivar"], cache["gamma"]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = ivar * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+
     # -- update_running_stats ---------------------------------------------------------------------
     dict(name="running variance biased", function="update_running_stats",
          message="uses the biased variance", code='''

@@ -127,6 +127,13 @@ def softmax(logits):
     return e / e.sum(axis=1)
 '''),
 
+    dict(name="softmax made stable by clipping the logits", function="softmax",
+         message="each row's own maximum", code='''
+def softmax(logits):
+    e = np.exp(np.clip(logits, -500, 500))
+    return e / e.sum(axis=1, keepdims=True)
+'''),
+
     # -- softmax_cross_entropy ------------------------------------------------------------------
     dict(name="loss summed over the batch", function="softmax_cross_entropy",
          message="summed over the batch", code='''
@@ -299,6 +306,27 @@ def softmax_cross_entropy(logits, labels):
     loss = -log_probs[np.arange(n), labels].mean()
     dlogits = np.exp(log_probs) / n
     dlogits[np.arange(n), labels] -= 1.0 / n
+    return float(loss), dlogits / n
+'''),
+    dict(name="log-sum-exp summed over the whole batch", function="softmax_cross_entropy",
+         message="axis=1", code='''
+def softmax_cross_entropy(logits, labels):
+    n = logits.shape[0]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted)))
+    loss = -log_probs[np.arange(n), labels].mean()
+    dlogits = softmax(logits)
+    dlogits[np.arange(n), labels] -= 1.0
+    return float(loss), dlogits / n
+'''),
+    dict(name="dlogits aliases probs (no copy) before the loss is taken",
+         function="softmax_cross_entropy", message="copy", code='''
+def softmax_cross_entropy(logits, labels):
+    n = logits.shape[0]
+    probs = softmax(logits)
+    dlogits = probs
+    dlogits[np.arange(n), labels] -= 1.0
+    loss = -np.mean(np.log(probs[np.arange(n), labels]))
     return float(loss), dlogits / n
 '''),
 ]
