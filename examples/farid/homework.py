@@ -1,0 +1,2 @@
+# my homework
+import numpy as np

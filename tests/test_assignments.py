@@ -1,0 +1,41 @@
+"""The student notebooks: as shipped they score 0 without any grader error; solved, full marks."""
+import re
+
+import nbformat
+import pytest
+
+from conftest import ROOT, filled_notebook, reference_source
+
+NOTEBOOKS = {"cross_entropy": ROOT / "assignments" / "01_cross_entropy.ipynb",
+             "batchnorm": ROOT / "assignments" / "06_batchnorm.ipynb"}
+
+
+@pytest.mark.parametrize("topic", NOTEBOOKS)
+def test_skeleton_notebook_scores_zero_without_grader_errors(grade, topic):
+    result, = grade({NOTEBOOKS[topic].name: NOTEBOOKS[topic].read_text()})
+    assert result["topic"] == topic and result["error"] is None
+    assert result["score"] == 0 and result["max_score"] == 10
+    for check in result["checks"]:
+        assert not check.get("grader_error")
+        assert "is not implemented yet (it raises NotImplementedError)" in check["message"]
+    assert result.get("load_errors", []) == []  # the try-it cells cope with skeletons
+
+
+@pytest.mark.parametrize("topic", NOTEBOOKS)
+def test_solved_notebook_gets_full_marks(grade, topic):
+    result, = grade({NOTEBOOKS[topic].name: filled_notebook(NOTEBOOKS[topic], reference_source(topic))})
+    assert result["score"] == 10, [c["message"] for c in result["checks"] if not c["passed"]]
+    assert result.get("load_errors", []) == []
+
+
+@pytest.mark.parametrize("topic", NOTEBOOKS)
+def test_notebook_declares_its_topic_and_skeletons_match_the_spec(topic):
+    from grader.topics import TOPICS
+    nb = nbformat.read(str(NOTEBOOKS[topic]), 4)
+    nbformat.validate(nb)
+    assert nb.metadata["grader"]["topic"] == topic
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for fn, params in TOPICS[topic].FUNCTIONS.items():
+        signature = f"def {fn}({', '.join(params)}):"
+        assert signature in code, signature
+    assert re.search(rf'check\("{topic}"\)', code)
