@@ -67,6 +67,16 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
 '''),
 
+    dict(name="default eps 1e-3 (the Keras default) in the forward pass",
+         function="batchnorm_forward", message="default eps", code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-3):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+
     # -- batchnorm_backward ---------------------------------------------------------------------
     dict(name="backward without the path through the mean", function="batchnorm_backward",
          message="through the batch mean is missing", code='''
@@ -205,7 +215,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="backward recomputes the std without eps", function="batchnorm_backward",
-         message="eps", code='''
+         message="sqrt(var + eps)", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     var = x.var(axis=0)
@@ -343,5 +353,10 @@ def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
     x -= running_mean
     x /= np.sqrt(running_var + eps)
     return gamma * x + beta
+'''),
+    dict(name="default eps 1e-3 (the Keras default) at inference", function="batchnorm_inference",
+         message="default eps", code='''
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-3):
+    return gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
 '''),
 ]

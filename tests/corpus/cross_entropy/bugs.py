@@ -50,7 +50,7 @@ def cross_entropy(p, q):
         return float(np.sum(p[support] * np.log(q[support])))
 '''),
     dict(name="mean over outcomes instead of the sum", function="cross_entropy",
-         message="mean", code='''
+         message="averages over the outcomes", code='''
 def cross_entropy(p, q):
     support = p > 0
     with np.errstate(divide="ignore"):
@@ -80,7 +80,7 @@ def empirical_cross_entropy(samples, q):
     return float(-np.sum(np.log2(q[samples])))
 '''),
     dict(name="empirical estimate divided by the number of outcomes", function="empirical_cross_entropy",
-         message="average", code='''
+         message="number of samples", code='''
 def empirical_cross_entropy(samples, q):
     return float(-np.sum(np.log2(q[samples])) / len(q))
 '''),
@@ -131,6 +131,13 @@ def softmax(logits):
          message="each row's own maximum", code='''
 def softmax(logits):
     e = np.exp(np.clip(logits, -500, 500))
+    return e / e.sum(axis=1, keepdims=True)
+'''),
+
+    dict(name="softmax subtracts the row mean", function="softmax",
+         message="each row's own maximum", code='''
+def softmax(logits):
+    e = np.exp(logits - logits.mean(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 '''),
 
@@ -276,7 +283,7 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), dlogits / n
 '''),
     dict(name="log-sum-exp without adding the maximum back", function="softmax_cross_entropy",
-         message="maximum", code='''
+         message="add the maximum back", code='''
 def softmax_cross_entropy(logits, labels):
     n = logits.shape[0]
     shifted = logits - logits.max(axis=1, keepdims=True)
