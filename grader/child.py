@@ -93,15 +93,24 @@ def describe_exception(exc, student_files):
     return {"type": type(exc).__name__[:80], "message": message[:500], "where": where}
 
 
-def _arrays_in(value, path, out, depth=0):
-    """Collect (path, array) for every ndarray in an argument, to detect in-place changes."""
-    if depth > 4:
+def _arrays_in(value, path, out, depth=0, seen=None):
+    """Collect (path, array, copy) for every ndarray reachable from an argument (through
+    sequences, dicts and object attributes), to detect changes made in place."""
+    seen = set() if seen is None else seen
+    if depth > 4 or id(value) in seen or len(out) > 1000:
         return
+    seen.add(id(value))
     if type(value) is np.ndarray:
         out.append((path, value, value.copy()))
-    elif type(value) in (list, tuple):
+    elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            _arrays_in(v, path + [i], out, depth + 1)
+            _arrays_in(v, f"{path}[{i}]", out, depth + 1, seen)
+    elif isinstance(value, dict):
+        for k, v in list(value.items())[:100]:
+            _arrays_in(v, f"{path}[{k!r}]", out, depth + 1, seen)
+    elif hasattr(value, "__dict__") and not isinstance(value, (type, types.ModuleType)):
+        for k, v in list(vars(value).items())[:100]:
+            _arrays_in(v, f"{path}.{k}", out, depth + 1, seen)
 
 
 def _unchanged(array, original):
@@ -184,20 +193,20 @@ class Server:
         for index, args in enumerate(arglists):
             watched = []
             for i, a in enumerate(args):
-                _arrays_in(a, [i], watched)
+                _arrays_in(a, str(i), watched)
             try:
                 value = fn(*args)
             except BaseException as exc:
                 return {"ok": False, "index": index,
                         "error": describe_exception(exc, self.student_files)}, []
-            mutated = [p for p, a, before in watched if not _unchanged(a, before)]
+            mutated = [p[:200] for p, a, before in watched if not _unchanged(a, before)]
             if mutated:
                 return {"ok": False, "index": index, "mutated": mutated[:10]}, []
             if pick is not None:
-                if type(value) not in (tuple, list) or len(value) <= pick:
+                if not isinstance(value, (tuple, list)) or len(value) <= pick:
                     return {"ok": False, "index": index, "not_tuple": wire.describe_type(value)}, []
                 value = value[pick]
-            elif opaque and type(value) in (tuple, list):
+            elif opaque and isinstance(value, (tuple, list)):
                 kept.update(id(value[i]) for i in opaque if i < len(value))
             results.append(value)
         node, buffers = wire.encode(results if req["many"] else results[0], keep=self.keep,

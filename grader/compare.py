@@ -91,11 +91,17 @@ def where_wrong(bad, actual, expected):
         if bad.any(axis=1).sum() == len(rows) and len(rows) < a.shape[0]:
             return f"is wrong in row(s) {_list(rows)} and right in the others"
     with np.errstate(invalid="ignore"):
-        diff = np.where(bad, np.abs(a - e), -1.0)
+        diff = np.abs(a - e)
     diff = np.where(np.isnan(diff), np.inf, diff)
     worst = np.unravel_index(int(np.argmax(diff)), a.shape) if a.ndim else ()
     at = f" at {index_str(worst)}" if a.ndim else ""
-    return (f"differs in {n_bad} of {n} entries; the largest difference is{at}: "
+    scale = float(np.max(np.abs(e))) or 1.0
+    relative = float(np.max(diff / (np.abs(e) + 1e-3 * scale)))
+    if relative < 1e-3:
+        return (f"is slightly off everywhere (relative differences up to {relative:.1g}): more "
+                "than round-off, as from a small constant such as eps missing or misplaced")
+    where = f"in {n_bad} of {n} entries; " if n_bad else ""
+    return (f"differs {where}the largest difference is{at}: "
             f"got {fmt(a[worst])}, expected {fmt(e[worst])}")
 
 
@@ -112,6 +118,8 @@ def explain(actual, expected, bad, factors=()):
         kind = "NaN" if np.isnan(a[nonfinite]).any() else "inf"
         first = np.argwhere(nonfinite)[0] if a.ndim else ()
         at = f" (first at {index_str(first)})" if a.ndim else ""
+        if a.ndim == 0:
+            return f"is {fmt(float(a))}, expected {fmt(float(e))}"
         return (f"contains {kind} in {int(nonfinite.sum())} of {a.size} entries{at} where the "
                 f"expected value is finite")
     if np.isinf(e).any() and not np.array_equal(np.isinf(a) & (a == e), np.isinf(e)):
@@ -120,7 +128,7 @@ def explain(actual, expected, bad, factors=()):
     if not a.any() and e.any() and a.size > 1:
         return "is all zeros"
     c, resid = constant_factor(a, e)
-    if c is not None and resid < 1e-6 and not np.isclose(c, 1, rtol=1e-6):
+    if c is not None and resid < 1e-6 and abs(c - 1) > 1e-3:
         # a single number is always some multiple of another: only name the known factors
         known = [v for v, _ in factors] + [-1.0]
         if a.size > 1 or any(np.isclose(c, v, rtol=1e-6, atol=0) for v in known):

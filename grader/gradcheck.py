@@ -48,22 +48,32 @@ def numerical_gradients(evaluate, args, wrt, dout, h=H):
     grads = []
     for i, start in spans:
         n = args[i].size
-        losses = np.array([float(np.sum(np.asarray(o, float) * dout))
-                           for o in outs[start:start + 2 * n]])
-        grads.append(((losses[0::2] - losses[1::2]) / (2 * h)).reshape(args[i].shape))
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite outputs fail later
+            losses = np.array([float(np.sum(np.asarray(o, float) * dout))
+                               for o in outs[start:start + 2 * n]])
+            grads.append(((losses[0::2] - losses[1::2]) / (2 * h)).reshape(args[i].shape))
     return grads
 
 
-def assert_gradient(analytic, numeric, what, factors=(), tol=GRAD_TOL):
-    """Fail unless the analytic gradient matches the numerical one (norm-relative error)."""
+def assert_gradient(analytic, numeric, what, factors=(), alternatives=(), tol=GRAD_TOL):
+    """Fail unless the analytic gradient matches the numerical one (norm-relative error).
+
+    factors and alternatives name known mistakes, as in compare.assert_close.
+    """
     a, n = np.asarray(analytic, float), np.asarray(numeric, float)
     if a.shape != n.shape:
         raise Fail(f"{what} has shape {a.shape}, expected {n.shape} (the shape of the input)")
+    if not np.all(np.isfinite(n)):
+        raise Fail(f"{what} cannot be checked: the numerical gradient is not finite (the "
+                   "function returns nan or inf near this input)")
     if not np.all(np.isfinite(a)):
         raise Fail(f"{what} {explain(a, n, ~np.isfinite(a))}")
     err = norm_relative_error(a, n)
     if err <= tol:
         return
+    for alt, sentence in alternatives:
+        if np.shape(alt) == a.shape and norm_relative_error(a, alt) <= tol:
+            raise Fail(f"{what}: {sentence}")
     raise Fail(f"{what} does not match the numerical gradient (relative error {err:.2g}): "
                f"it {explain(a, n, mismatch(a, n, LOCATE), factors)}")
 

@@ -158,8 +158,10 @@ def _list(value):
 
 
 def _arg_name(path, names):
-    if not isinstance(path, list) or not path or not isinstance(path[0], int):
+    """'0[1]' with names ('x', 'cache') -> 'cache'... the argument's name and where inside it."""
+    if not isinstance(path, str) or not path[:1].isdigit():
         return "(an argument)"
-    head = names[path[0]] if path[0] < len(names) else f"#{path[0] + 1}"
-    head = head.split("=")[0]
-    return head + "".join(f"[{i}]" for i in path[1:] if isinstance(i, int))
+    digits = len(path) - len(path.lstrip("0123456789"))
+    index, rest = int(path[:digits]), path[digits:]
+    head = names[index].split("=")[0] if index < len(names) else f"#{index + 1}"
+    return head + "".join(ch for ch in rest if ch.isprintable())[:100]

@@ -66,8 +66,10 @@ def encode(value, keep=None, opaque=()):
             return {"t": "i", "v": v}
         if t is float:
             return {"t": "f", "v": v}
-        if t is tuple or t is list:
-            return {"t": "T" if t is tuple else "L", "x": [enc(x, depth + 1) for x in v]}
+        if isinstance(v, (tuple, list)):  # namedtuples too: only the values matter
+            kind = "T" if isinstance(v, tuple) else "L"
+            return {"t": kind, "x": [enc(x, depth + 1) for x in (tuple.__iter__(v) if kind == "T"
+                                                                 else list.__iter__(v))]}
         if t is Opaque:
             return {"t": "h", "id": v.id}
         if isinstance(v, np.generic) and t.__module__ == "numpy":

@@ -57,3 +57,35 @@ def test_reference_gets_full_marks_under_20_seeds(grade, topic):
     for seed in SEEDS:
         result, = grade({f"{topic}.py": reference_source(topic)}, seed=seed)
         assert result["score"] == result["max_score"] == 10, (seed, failing(result))
+
+
+NAN_SUBMISSIONS = {
+    "cross_entropy": """
+import numpy as np
+V = float("{v}")
+def cross_entropy(p, q): return V
+def empirical_cross_entropy(samples, q): return V
+def softmax(logits): return np.full(logits.shape, V)
+def softmax_cross_entropy(logits, labels): return V, np.full(logits.shape, V)
+""",
+    "batchnorm": """
+import numpy as np
+V = float("{v}")
+def batchnorm_forward(x, gamma, beta, eps=1e-5): return np.full(x.shape, V), None
+def batchnorm_backward(dout, cache):
+    return np.full(dout.shape, V), np.full(dout.shape[1], V), np.full(dout.shape[1], V)
+def update_running_stats(running_mean, running_var, x, momentum=0.9):
+    return np.full(running_mean.shape, V), np.full(running_var.shape, V)
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    return np.full(x.shape, V)
+""",
+}
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("topic", TOPICS)
+def test_non_finite_answers_never_pass_a_check(grade, topic, value):
+    result, = grade({f"{topic}.py": NAN_SUBMISSIONS[topic].format(v=value)})
+    passed = [c["name"] for c in result["checks"] if c["passed"]]
+    allowed = {"cross_entropy: zero probabilities"} if value == "inf" else set()
+    assert set(passed) <= allowed, passed

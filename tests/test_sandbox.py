@@ -41,6 +41,12 @@ def grade_batch(pool, tmp_path, sources):
     return results
 
 
+def points(*functions):
+    """Points of the batchnorm checks about these functions (public and hidden)."""
+    from grader.topics import batchnorm
+    return sum(c.points for c in batchnorm.CHECKS if c.function in functions)
+
+
 def with_override(code, topic="batchnorm"):
     return reference_source(topic) + "\n\n" + textwrap.dedent(code)
 
@@ -91,7 +97,7 @@ def test_infinite_loop_ignoring_sigterm(strict_pool, tmp_path):
         def update_running_stats(running_mean, running_var, x, momentum=0.9):
             while True:
                 pass
-    """), 10 - 1.5 - 0.5)
+    """), 10 - points("update_running_stats"))
     assert "did not finish within 1 s" in messages_of(r, "update_running_stats")
     assert time.monotonic() - start < 20
 
@@ -101,7 +107,7 @@ def test_sleeping(strict_pool, tmp_path):
         import time
         def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
             time.sleep(10 ** 6)
-    """), 10 - 1)
+    """), 10 - points("batchnorm_inference"))
     assert "did not finish within 1 s" in messages_of(r, "batchnorm_inference")
 
 
@@ -111,7 +117,7 @@ def test_memory_hogs(strict_pool, tmp_path):
             hog = np.ones(10 ** 10)
         def update_running_stats(running_mean, running_var, x, momentum=0.9):
             hog = [0] * 10 ** 10
-    """), 10 - 1.5 - 1.5)
+    """), 10 - points("batchnorm_forward", "update_running_stats"))
     assert "raised MemoryError" in messages_of(r, "batchnorm_forward")
     assert "raised MemoryError" in messages_of(r, "update_running_stats")
 
@@ -126,7 +132,7 @@ def test_fork_storm_is_bounded_and_cleaned_up(strict_pool, tmp_path):
                 except OSError:
                     pass
             return x
-    """), 10 - 1)
+    """), 10 - points("batchnorm_inference"))
     assert messages_of(r, "batchnorm_inference")
     assert leftover_sandbox_processes() == []
 
@@ -180,7 +186,7 @@ def test_lying_ndarray_subclass(strict_pool, tmp_path):
         _forward = batchnorm_forward
         def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
             return x.view(Liar)
-    """), 10 - 1 - 0.5)
+    """), 10 - points("batchnorm_inference"))
     assert "a subclass of numpy.ndarray" in messages_of(r, "batchnorm_inference")
 
 
@@ -190,7 +196,7 @@ def test_object_arrays(strict_pool, tmp_path):
         def batchnorm_backward(dout, cache):
             dx, dgamma, dbeta = _backward(dout, cache)
             return dx.astype(object), dgamma, dbeta
-    """), 10 - 1.5 - 1 - 0.5 - 0.5 - 1)
+    """), 10 - points("batchnorm_backward"))
     assert "numpy array of dtype object" in messages_of(r, "batchnorm_backward")
 
 
@@ -201,7 +207,7 @@ def test_nan_output_never_passes(strict_pool, tmp_path):
         def batchnorm_backward(dout, cache):
             nan = np.full(dout.shape, np.nan)
             return nan, nan[0], nan[0]
-    """), 10 - 1 - 1.5 - 1 - 0.5)
+    """), 10 - points("batchnorm_inference", "batchnorm_backward"))
     assert "NaN" in messages_of(r, "batchnorm_inference")
     assert "NaN" in messages_of(r, "batchnorm_backward")
 
@@ -221,7 +227,7 @@ def test_caller_frame_and_gc_snooping_find_nothing(strict_pool, tmp_path):
             return _loot(x.shape), None
         def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
             return _loot(x.shape)
-    """), 10 - 1.5 - 0.5 - 1)
+    """), 10 - points("batchnorm_forward", "batchnorm_inference"))
     assert messages_of(r, "batchnorm_inference")
 
 
@@ -262,7 +268,7 @@ def test_huge_returned_array_is_refused_unread(strict_pool, tmp_path):
     r = check_batch(strict_pool, tmp_path, with_override("""
         def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
             return np.zeros(10 ** 7 + 1)
-    """), 10 - 1)
+    """), 10 - points("batchnorm_inference"))
     assert "over the limit" in messages_of(r, "batchnorm_inference")
 
 
@@ -276,7 +282,7 @@ def test_killing_the_parent_and_everything_else(strict_pool, tmp_path):
                 except OSError:
                     pass
             os.killpg(0, signal.SIGKILL)
-    """), 10 - 1)
+    """), 10 - points("batchnorm_inference"))
     assert messages_of(r, "batchnorm_inference")
 
 
@@ -440,7 +446,8 @@ print('{{"results": [{{"score": 10}}]}}')
 ESCAPER_FOR_CLI = HOSTILE_FOR_CLI.split("def batchnorm_inference")[0]
 
 
-def grade_hostile_class(user, extra_args=(), hostile=HOSTILE_FOR_CLI, lost=1.5):
+def grade_hostile_class(user, extra_args=(), hostile=HOSTILE_FOR_CLI, lost=None):
+    lost = points("batchnorm_inference") if lost is None else lost
     tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="grader-test-"))  # readable by any user
     os.chmod(tmp_path, 0o755)
     marker = f"{os.getpid()}.{time.time_ns() % 10 ** 6}"

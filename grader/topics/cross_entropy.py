@@ -25,13 +25,40 @@ LN2, LN3 = math.log(2), math.log(3)
 SIGN = (-1.0, "the minus sign is missing (H = -sum p ln q is never negative)")
 
 
+def entropy_factors(k):
+    return [(1 / LN2, "it is in bits; cross_entropy is in nats (use np.log)"),
+            (1 / math.log(10), "use the natural log np.log, not log10"),
+            (1 / k, "it is averaged over the outcomes; H is a sum over them"), SIGN]
+
+
+def empirical_factors(n, k):
+    return [(LN2, "it is in nats; the estimate is in bits (use np.log2)"),
+            (n, "it is a sum; the estimate averages over the N samples"),
+            (n / k, "it divides by the number of outcomes; divide by the number of samples N"),
+            SIGN]
+
+
+def loss_factors(n):
+    return [(n, "it is summed over the batch; the loss is the mean (divide by N)"),
+            (1 / LN2, "it is in bits; use the natural log"), SIGN]
+
+
+def gradient_factors(n, c):
+    return [(n, "the loss is a mean, so its gradient is divided by N"),
+            (-1, "it is onehot - softmax; the gradient is softmax - onehot")] + (
+        [(n / c, "it is divided by the number of classes C; divide by the batch size N")]
+        if n != c else [])
+
+
 def distribution(rng, k):
     p = rng.uniform(0.05, 1.0, k)
     return p / p.sum()
 
 
 def show(a):
-    return np.array2string(np.asarray(a), precision=3, separator=", ")
+    """A short one-line rendering of an input, for messages."""
+    return np.array2string(np.asarray(a), precision=4, separator=", ",
+                           max_line_width=10 ** 6, threshold=12).replace("\n", "")
 
 
 def definition(p, q):
@@ -49,6 +76,22 @@ def onehot(labels, c):
     return np.eye(c)[labels]
 
 
+def check_rows_are_distributions(probs, what):
+    """Name the usual normalization mistakes from the sums of the returned array."""
+    rows, cols, total = probs.sum(axis=1), probs.sum(axis=0), probs.sum()
+    if np.allclose(rows, 1, rtol=0, atol=1e-9) and np.all(probs >= 0):
+        return
+    if np.any(probs < 0):
+        raise Fail(f"{what} has negative entries; probabilities are never negative")
+    if np.allclose(cols, 1, rtol=0, atol=1e-9):
+        raise Fail(f"{what}: each column sums to 1 instead of each row; normalize over axis=1 "
+                   "(one distribution per example)")
+    if np.isclose(total, 1, rtol=0, atol=1e-9):
+        raise Fail(f"{what}: the whole array sums to 1; each row must sum to 1 (sum over axis=1 "
+                   "with keepdims=True)")
+    raise Fail(f"{what}: the rows do not sum to 1 (they sum to {show(rows)})")
+
+
 # -- public checks ------------------------------------------------------------------------------
 
 def cross_entropy_values(student, rng):
@@ -58,9 +101,7 @@ def cross_entropy_values(student, rng):
     for p, q in cases:
         got = values.scalar(student.call("cross_entropy", p, q), "cross_entropy(p, q)")
         assert_close(got, definition(p, q), f"cross_entropy(p={show(p)}, q={show(q)})",
-                     factors=[(1 / LN2, "it is in bits; cross_entropy is in nats (use np.log)"),
-                              (1 / math.log(10), "use the natural log np.log, not log10"),
-                              SIGN],
+                     factors=entropy_factors(len(p)),
                      alternatives=[(definition(q, p), "p and q are swapped: H(p, q) = "
                                     "-sum_i p_i ln q_i weights the log of the model q by the true p")])
 
@@ -71,7 +112,8 @@ def cross_entropy_zeros(student, rng):
     if math.isnan(got):
         raise Fail(f"cross_entropy(p={show(p)}, q={show(q)}) is nan: a term with p_i = 0 is 0 "
                    "even where q_i = 0 (0 ln 0 counts as 0); sum only over the p_i > 0")
-    assert_close(got, math.log(4), f"cross_entropy(p={show(p)}, q={show(q)})")
+    assert_close(got, math.log(4), f"cross_entropy(p={show(p)}, q={show(q)})",
+                 factors=entropy_factors(len(p)))
     p, q = np.array([0.5, 0.5, 0.0]), np.array([0.5, 0.0, 0.5])
     got = values.scalar(student.call("cross_entropy", p, q), "cross_entropy(p, q)")
     if got != math.inf:
@@ -90,18 +132,14 @@ def empirical_values(student, rng):
                             "empirical_cross_entropy(samples, q)")
         expected = float(-np.mean(np.log2(q[s])))
         assert_close(got, expected, f"empirical_cross_entropy(samples={show(s)}, q={show(q)})",
-                     factors=[(LN2, "it is in nats; the estimate is in bits (use np.log2)"),
-                              (len(s), "it is a sum; the estimate averages over the N samples"),
-                              SIGN])
+                     factors=empirical_factors(len(s), len(q)))
 
 
 def softmax_rows(student, rng):
     logits = rng.normal(0, 2, size=(5, 3))
     probs = values.array(student.call("softmax", logits), "softmax(logits)", shape=logits.shape)
-    by_column = np.exp(logits) / np.exp(logits).sum(axis=0, keepdims=True)
-    assert_close(probs, naive_softmax(logits), "softmax(logits) for logits of shape (5, 3)",
-                 alternatives=[(by_column, "each column sums to 1 instead of each row: "
-                                "normalize over axis=1 (one distribution per example)")])
+    check_rows_are_distributions(probs, "softmax(logits) for logits of shape (5, 3)")
+    assert_close(probs, naive_softmax(logits), "softmax(logits) for logits of shape (5, 3)")
     shift = rng.normal(0, 5, size=(5, 1))
     shifted = values.array(student.call("softmax", logits + shift), "softmax(logits + c)",
                            shape=logits.shape)
@@ -112,51 +150,74 @@ def softmax_rows(student, rng):
 STABLE_LOGITS = np.array([[1e4, 1e4 - 1, -1e4],
                           [-1e4, -1e4 + 2, -1e4 + 1],
                           [0.0, 0.0, 0.0]])
-# softmax of each row, written from the row shifted by its maximum: [0, -1, -2e4], [-2, 0, -1], [0, 0, 0]
-STABLE_PROBS = np.array([np.array([1.0, math.exp(-1), 0.0]) / (1 + math.exp(-1)),
-                         np.exp([-2.0, 0.0, -1.0]) / np.exp([-2.0, 0.0, -1.0]).sum(),
-                         [1 / 3, 1 / 3, 1 / 3]])
+# exp of each row shifted by its maximum: [0, -1, -2e4], [-2, 0, -1], [0, 0, 0]
+STABLE_EXP = np.array([[1.0, math.exp(-1), 0.0], np.exp([-2.0, 0.0, -1.0]), [1.0, 1.0, 1.0]])
+STABLE_PROBS = STABLE_EXP / STABLE_EXP.sum(axis=1, keepdims=True)
 
 
 def softmax_stable(student, rng):
     probs = values.array(student.call("softmax", STABLE_LOGITS), "softmax(logits)",
                          shape=STABLE_LOGITS.shape)
+    what = f"softmax(logits={show(STABLE_LOGITS)})"
     if not np.all(np.isfinite(probs)):
-        raise Fail("softmax of logits around +-1e4 contains nan or inf: exp overflows (or a "
-                   "whole row underflows to 0). Subtract each row's own maximum, "
-                   "logits.max(axis=1, keepdims=True), before exponentiating")
-    assert_close(probs, STABLE_PROBS, f"softmax(logits={show(STABLE_LOGITS)})")
+        raise Fail(f"{what} contains nan or inf: exp overflows (or a whole row underflows to 0). "
+                   "Subtract each row's own maximum, logits.max(axis=1, keepdims=True), before "
+                   "exponentiating")
+    no_keepdims = STABLE_EXP / STABLE_EXP.sum(axis=1)
+    try:
+        assert_close(probs, STABLE_PROBS, what, alternatives=[
+            (no_keepdims, "the row sums are broadcast along the wrong axis: keep them as a "
+             "column (sum(axis=1, keepdims=True))")])
+    except Fail as exc:
+        if np.allclose(probs.sum(axis=1), 1, rtol=0, atol=1e-9):
+            raise Fail(f"{exc}. Each row sums to 1, but the values are off at this scale: do not "
+                       "clip or rescale the logits; subtract each row's own maximum (softmax is "
+                       "unchanged by that) before exponentiating")
+        raise
+
+
+def sce_parts(student, logits, labels, shape):
+    loss, dlogits = values.parts(student.call("softmax_cross_entropy", logits, labels),
+                                 "softmax_cross_entropy", ("loss", "dlogits"))
+    return values.scalar(loss, "the loss"), values.array(dlogits, "dlogits", shape=shape)
 
 
 def sce_loss(student, rng):
     n, c = 6, 4
     logits, labels = rng.normal(0, 1.5, size=(n, c)), rng.integers(0, c, size=n)
-    loss, _ = values.parts(student.call("softmax_cross_entropy", logits, labels),
-                           "softmax_cross_entropy", ("loss", "dlogits"))
-    expected = float(np.mean(-np.log(naive_softmax(logits)[np.arange(n), labels])))
-    assert_close(values.scalar(loss, "loss"), expected, "the loss",
-                 factors=[(n, "it is summed over the batch; the loss is the mean (divide by N)"),
-                          (1 / LN2, "it is in bits; use the natural log"), SIGN])
+    loss, _ = sce_parts(student, logits, labels, (n, c))
+    log_probs = np.log(naive_softmax(logits))
+    if not math.isfinite(loss):
+        raise Fail(f"the loss is {loss} for ordinary logits (|z| < 10): a log of 0 or of a "
+                   "negative number? If dlogits is made by subtracting 1 from the probabilities "
+                   "in place, take the loss before that, or work on a copy")
+    if loss < 0:
+        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative. With the "
+                   "log-sum-exp trick, add the maximum back: lse = max + log(sum(exp(z - max)))")
+    rows = np.arange(n)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    whole_batch = [z - np.log(np.exp(z).sum()) for z in (logits, shifted)]
+    assert_close(loss, float(np.mean(-log_probs[rows, labels])), "the loss",
+                 factors=loss_factors(n), alternatives=[
+                     (float(np.mean(-log_probs[:, labels])), "it averages log_probs[:, labels], an "
+                      "N x N block; pick each row's own label: log_probs[np.arange(N), labels]"),
+                     *[(float(np.mean(-w[rows, labels])), "the log-sum-exp is taken over the "
+                        "whole batch; take it per row (axis=1, keepdims=True)") for w in whole_batch]])
 
 
 def sce_gradient(student, rng):
     n, c = 6, 4
     logits, labels = rng.normal(0, 1.5, size=(n, c)), rng.integers(0, c, size=n)
-    _, dlogits = values.parts(student.call("softmax_cross_entropy", logits, labels),
-                              "softmax_cross_entropy", ("loss", "dlogits"))
-    dlogits = values.array(dlogits, "dlogits", shape=(n, c))
+    _, dlogits = sce_parts(student, logits, labels, (n, c))
     assert_close(dlogits, (naive_softmax(logits) - onehot(labels, c)) / n,
                  "dlogits, which should be (softmax(logits) - onehot(labels)) / N,",
-                 factors=[(n, "the loss is a mean, so its gradient is divided by N"),
-                          (-1, "it is onehot - softmax; the gradient is softmax - onehot")])
+                 factors=gradient_factors(n, c))
 
 
 def sce_consistent(student, rng):
     n, c = 5, 3
     logits, labels = rng.normal(0, 1.5, size=(n, c)), rng.integers(0, c, size=n)
-    _, dlogits = values.parts(student.call("softmax_cross_entropy", logits, labels),
-                              "softmax_cross_entropy", ("loss", "dlogits"))
-    dlogits = values.array(dlogits, "dlogits", shape=(n, c))
+    _, dlogits = sce_parts(student, logits, labels, (n, c))
 
     def losses(arglists):
         out = student.call_many("softmax_cross_entropy", arglists, pick=0)
@@ -182,23 +243,25 @@ SCE_DLOGITS = np.array([[1.0, -1.0, 0.0],
 
 
 def sce_stable(student, rng):
-    loss, dlogits = values.parts(student.call("softmax_cross_entropy", SCE_LOGITS, SCE_LABELS),
-                                 "softmax_cross_entropy", ("loss", "dlogits"))
-    loss = values.scalar(loss, "the loss")
+    loss, dlogits = sce_parts(student, SCE_LOGITS, SCE_LABELS, SCE_LOGITS.shape)
     if not math.isfinite(loss):
-        raise Fail(f"the loss is {loss} for logits around +-1e4 where the true class has a tiny "
-                   "probability: log(softmax) takes log(0) after underflow. Compute the log-"
-                   "softmax directly: shifted - log(sum(exp(shifted))), shifted = z - max(z)")
-    if loss < SCE_LOSS / 2:
+        raise Fail(f"the loss is {loss} for logits around +-1e4: exp(1e4) overflows (inf / inf "
+                   "is nan), and the log of a true-class probability that underflowed to 0 is "
+                   "-inf. Compute the log-softmax directly: shifted - log(sum(exp(shifted))), "
+                   "with shifted = z - max(z) per row")
+    if loss < 0:
+        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative. With the "
+                   "log-sum-exp trick, add the maximum back: lse = max + log(sum(exp(z - max)))")
+    if loss < SCE_LOSS / 10:
         raise Fail(f"the loss is {loss:.6g}, expected {SCE_LOSS:.6g}: when the true class has a "
                    "tiny probability the loss is large; clipping the probability or adding an "
                    "epsilon inside the log caps it. Compute the log-softmax directly")
-    assert_close(loss, SCE_LOSS, "the loss for logits around +-1e4")
-    dlogits = values.array(dlogits, "dlogits", shape=SCE_LOGITS.shape)
+    assert_close(loss, SCE_LOSS, "the loss for logits around +-1e4", factors=loss_factors(4))
     if not np.all(np.isfinite(dlogits)):
         raise Fail("dlogits contains nan or inf for logits around +-1e4: compute softmax with "
                    "each row's maximum subtracted")
-    assert_close(dlogits, SCE_DLOGITS, "dlogits for logits around +-1e4")
+    assert_close(dlogits, SCE_DLOGITS, "dlogits for logits around +-1e4",
+                 factors=gradient_factors(4, 3))
 
 
 # -- hidden checks ------------------------------------------------------------------------------
@@ -209,31 +272,38 @@ def hidden_cross_entropy(student, rng, ref):
     p[rng.integers(k)] = 0.0
     p /= p.sum()
     got = values.scalar(student.call("cross_entropy", p, q), "cross_entropy(p, q)")
-    assert_close(got, ref.cross_entropy(p, q), "cross_entropy on random distributions")
+    assert_close(got, ref.cross_entropy(p, q), "cross_entropy on random distributions",
+                 factors=entropy_factors(k))
+
+
+def hidden_empirical(student, rng, ref):
+    k = int(rng.integers(3, 9))
+    q = distribution(rng, k)
     samples = rng.integers(0, k, size=int(rng.integers(10, 100)))
     got = values.scalar(student.call("empirical_cross_entropy", samples, q),
                         "empirical_cross_entropy(samples, q)")
     assert_close(got, ref.empirical_cross_entropy(samples, q),
-                 "empirical_cross_entropy on random samples")
+                 "empirical_cross_entropy on random samples",
+                 factors=empirical_factors(len(samples), k))
 
 
 def hidden_softmax(student, rng, ref):
     n, c = rng.integers(2, 9, size=2)
     logits = rng.normal(0, 1, size=(n, c)) * 10.0 ** rng.uniform(-1, 3, size=(n, 1))
     got = values.array(student.call("softmax", logits), "softmax(logits)", shape=(n, c))
-    assert_close(got, ref.softmax(logits), "softmax on random logits of scales 0.1 to 1000")
+    what = "softmax on random logits of scales 0.1 to 1000"
+    check_rows_are_distributions(got, what)
+    assert_close(got, ref.softmax(logits), what)
 
 
 def hidden_sce(student, rng, ref):
-    n, c = rng.integers(2, 9, size=2)
+    n, c = (int(v) for v in rng.integers(2, 9, size=2))
     logits = rng.normal(0, 1, size=(n, c)) * 10.0 ** rng.uniform(-1, 3, size=(n, 1))
     labels = rng.integers(0, c, size=n)
-    loss, dlogits = values.parts(student.call("softmax_cross_entropy", logits, labels),
-                                 "softmax_cross_entropy", ("loss", "dlogits"))
+    loss, dlogits = sce_parts(student, logits, labels, (n, c))
     ref_loss, ref_dlogits = ref.softmax_cross_entropy(logits, labels)
-    assert_close(values.scalar(loss, "the loss"), ref_loss, "the loss on a random batch")
-    assert_close(values.array(dlogits, "dlogits", shape=(n, c)), ref_dlogits,
-                 "dlogits on a random batch")
+    assert_close(loss, ref_loss, "the loss on a random batch", factors=loss_factors(n))
+    assert_close(dlogits, ref_dlogits, "dlogits on a random batch", factors=gradient_factors(n, c))
 
 
 CHECKS = [
@@ -249,8 +319,10 @@ CHECKS = [
           "softmax_cross_entropy", 0.5, sce_consistent),
     Check("softmax_cross_entropy: stable for |logits| ~ 1e4", "softmax_cross_entropy", 1,
           sce_stable),
-    Check("hidden: cross_entropy on fresh inputs", "cross_entropy", 0.5, hidden_cross_entropy,
+    Check("hidden: cross_entropy on fresh inputs", "cross_entropy", 0.25, hidden_cross_entropy,
           hidden=True),
+    Check("hidden: empirical_cross_entropy on fresh inputs", "empirical_cross_entropy", 0.25,
+          hidden_empirical, hidden=True),
     Check("hidden: softmax on fresh inputs", "softmax", 0.5, hidden_softmax, hidden=True),
     Check("hidden: softmax_cross_entropy on fresh inputs", "softmax_cross_entropy", 0.5,
           hidden_sce, hidden=True),

@@ -50,7 +50,7 @@ def cross_entropy(p, q):
         return float(np.sum(p[support] * np.log(q[support])))
 '''),
     dict(name="mean over outcomes instead of the sum", function="cross_entropy",
-         message="averages over the outcomes", code='''
+         message="averaged over the outcomes", code='''
 def cross_entropy(p, q):
     support = p > 0
     with np.errstate(divide="ignore"):
@@ -187,7 +187,7 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), dlogits / c
 '''),
     dict(name="loss as log of the stable softmax (underflows to log 0)",
-         function="softmax_cross_entropy", message="log(0) after underflow", code='''
+         function="softmax_cross_entropy", message="underflowed to 0", code='''
 def softmax_cross_entropy(logits, labels):
     n = logits.shape[0]
     probs = softmax(logits)
