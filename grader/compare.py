@@ -25,6 +25,8 @@ class Tol:
 
 
 DEFAULT = Tol()
+# A fitted factor within this of a known one is named (eps = 1e-5 blurs some factors by ~1e-5).
+FACTOR_RTOL = 1e-4
 
 
 def fmt(x):
@@ -63,7 +65,7 @@ def constant_factor(actual, expected):
 def describe_factor(c, factors):
     """Turn a constant factor into words, using the check's known factors (value, reason)."""
     for value, reason in factors:
-        if np.isclose(c, value, rtol=1e-6, atol=0):
+        if np.isclose(c, value, rtol=FACTOR_RTOL, atol=0):
             return f"{_times(value, exact=True)}: {reason}"
     if np.isclose(c, -1, rtol=1e-6):
         return _times(c, exact=True)
@@ -131,7 +133,7 @@ def explain(actual, expected, bad, factors=()):
     if c is not None and resid < 1e-6 and abs(c - 1) > 1e-3:
         # a single number is always some multiple of another: only name the known factors
         known = [v for v, _ in factors] + [-1.0]
-        if a.size > 1 or any(np.isclose(c, v, rtol=1e-6, atol=0) for v in known):
+        if a.size > 1 or any(np.isclose(c, v, rtol=FACTOR_RTOL, atol=0) for v in known):
             return describe_factor(c, factors)
     if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and not mismatch(a.T, e).any():
         return "is transposed"

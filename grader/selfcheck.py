@@ -70,9 +70,15 @@ class Report:
         self.topic, self.results = topic, results
         self.score = sum(r.score for r in results)
         self.max_score = sum(r.max_score for r in results)
+        self.hidden_points = sum(c.points for c in TOPICS[topic].CHECKS if c.hidden)
+
+    @property
+    def summary(self):
+        return (f"{self.topic}: {self.score:g} / {self.max_score:g} on the public checks (the "
+                f"grade adds hidden checks on fresh inputs, worth {self.hidden_points:g} more)")
 
     def __repr__(self):
-        lines = [f"{self.topic}: {self.score:g} / {self.max_score:g} on the public checks"]
+        lines = [self.summary]
         for r in self.results:
             lines.append(f"  {'ok  ' if r.passed else 'FIX '} {r.name}")
             if not r.passed:
@@ -84,8 +90,7 @@ class Report:
             f"<tr><td>{'&#9989;' if r.passed else '&#10060;'}</td><td>{html.escape(r.function)}</td>"
             f"<td>{html.escape(r.name)}</td><td>{html.escape(r.message)}</td></tr>"
             for r in self.results)
-        return (f"<p><b>{html.escape(self.topic)}</b>: {self.score:g} / {self.max_score:g} on the "
-                f"public checks</p><table><tr><th></th><th>function</th><th>check</th>"
+        return (f"<p>{html.escape(self.summary)}</p><table><tr><th></th><th>function</th><th>check</th>"
                 f"<th>what to fix</th></tr>{rows}</table>")
 
 

@@ -10,7 +10,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     out = gamma * x_hat + beta.
     """
     mu = x.mean(axis=0)
-    var = x.var(axis=0, ddof=1)  # unbiased is better, right?
+    var = x.var(axis=0)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = (x - mu) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
@@ -33,8 +33,8 @@ def batchnorm_backward(dout, cache):
 
 def update_running_stats(running_mean, running_var, x, momentum=0.9):
     """new = momentum * old + (1 - momentum) * batch statistic; unbiased (N - 1) variance."""
-    new_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
-    new_var = momentum * running_var + (1 - momentum) * x.var(axis=0, ddof=1)
+    new_mean = (1 - momentum) * running_mean + momentum * x.mean(axis=0)
+    new_var = (1 - momentum) * running_var + momentum * x.var(axis=0, ddof=1)
     return new_mean, new_var
 
 
