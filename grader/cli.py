@@ -136,6 +136,10 @@ def grade(args, parser):
             if journal:
                 journal.close()
     progress.done()
+    broken = sum(bool(c.get("grader_error")) for r in results for c in r["checks"])
+    if broken:
+        print(f"warning: {broken} check(s) failed because of an error in the grader itself, not "
+              "in the submissions; their messages start with 'grader error'", file=sys.stderr)
     meta = {"seed": args.seed, "hidden_checks": hidden}
     if args.format == "json":
         print(report.as_json(results, protections, meta))

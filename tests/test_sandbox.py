@@ -139,17 +139,8 @@ def test_fork_storm_is_bounded_and_cleaned_up(strict_pool, tmp_path):
 
 def test_escaped_grandchild_is_killed(strict_pool, tmp_path):
     marker = f"{os.getpid()}.{time.time_ns() % 10 ** 6}"
-    check_batch(strict_pool, tmp_path, with_override(f"""
-        import os
-        _original = batchnorm_forward
-        def batchnorm_forward(x, gamma, beta, eps=1e-5):
-            if os.fork() == 0:
-                os.setsid()
-                if os.fork() == 0:
-                    os.execv("/bin/sleep", ["sleep", "{marker}"])
-                os._exit(0)
-            return _original(x, gamma, beta, eps)
-    """))
+    check_batch(strict_pool, tmp_path, reference_source("batchnorm") + ESCAPER_FOR_CLI.format(
+        marker=marker, solutions=""))
     time.sleep(0.2)
     assert processes_with(marker) == []
 

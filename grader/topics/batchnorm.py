@@ -86,6 +86,14 @@ def backward(student, dout, cache, shapes):
     return [values.array(g, name, shape=s) for g, name, s in zip(got, ("dx", "dgamma", "dbeta"), shapes)]
 
 
+def random_backward(student, rng, n, d):
+    """A random batch and upstream gradient, and the student's (dx, dgamma, dbeta) for them."""
+    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
+    dout = rng.normal(size=(n, d))
+    cache = cache_of_a_correct_forward(student, x, gamma, beta)
+    return (x, gamma, beta, dout), backward(student, dout, cache, [(n, d), (d,), (d,)])
+
+
 def out_of(student):
     """Forward outputs for many argument lists in one call (for numerical gradients)."""
     return lambda arglists: student.call_many("batchnorm_forward", arglists, pick=0)
@@ -168,10 +176,7 @@ def forward_identities(student, rng):
 
 def backward_dx(student, rng):
     n, d = 6, 4
-    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
-    dout = rng.normal(size=(n, d))
-    cache = cache_of_a_correct_forward(student, x, gamma, beta)
-    dx, _, _ = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    (x, gamma, beta, dout), (dx, _, _) = random_backward(student, rng, n, d)
     numeric, = numerical_gradients(out_of(student), [x, gamma, beta], wrt=[0], dout=dout)
     assert_gradient(dx, numeric, "dx", factors=dx_factors(n), alternatives=[
         (numeric / gamma, "gamma is left out: the gradient reaching x_hat is dout * gamma")])
@@ -179,10 +184,7 @@ def backward_dx(student, rng):
 
 def backward_params(student, rng):
     n, d = 5, 3
-    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
-    dout = rng.normal(size=(n, d))
-    cache = cache_of_a_correct_forward(student, x, gamma, beta)
-    _, dgamma, dbeta = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    (x, gamma, beta, dout), (_, dgamma, dbeta) = random_backward(student, rng, n, d)
     num_gamma, num_beta = numerical_gradients(out_of(student), [x, gamma, beta], wrt=[1, 2],
                                               dout=dout)
     if (norm_relative_error(dgamma, num_beta) < GRAD_TOL
@@ -202,10 +204,7 @@ def backward_identities(student, rng):
     (>= 0.25) even for eps up to 1e-3, a missing path gives O(1 / sqrt(N)) ~ 0.3. They tell which
     path of the gradient is missing; scale factors are left to the gradient check."""
     n, d = 9, 4
-    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
-    dout = rng.normal(size=(n, d))
-    cache = cache_of_a_correct_forward(student, x, gamma, beta)
-    dx, _, _ = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    (x, _, _, _), (dx, _, _) = random_backward(student, rng, n, d)
     centered = x - x.mean(axis=0)
     size = (np.abs(dx) * np.abs(centered)).sum(axis=0) + 1e-300
     # written as "not all <=" so that NaN fails
@@ -283,10 +282,7 @@ def hidden_forward(student, rng, ref):
 
 def hidden_backward(student, rng, ref):
     n, d = fresh_shape(rng)
-    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
-    dout = rng.normal(size=(n, d))
-    cache = cache_of_a_correct_forward(student, x, gamma, beta)
-    got = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    (x, gamma, beta, dout), got = random_backward(student, rng, n, d)
     expected = ref.batchnorm_backward(dout, ref.batchnorm_forward(x, gamma, beta)[1])
     for g, e, name in zip(got, expected, ("dx", "dgamma", "dbeta")):
         assert_close(g, e, f"{name} on a random batch", factors=dx_factors(n))
