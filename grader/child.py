@@ -13,7 +13,7 @@ import types
 
 import numpy as np
 
-from . import wire
+from . import probes, wire
 
 OUTPUT_CAP = 64 * 1024
 
@@ -124,6 +124,7 @@ class Server:
         grader.IN_SANDBOX = True
         self.req_fd, self.resp_fd = req_fd, resp_fd
         self.handles = {}
+        self.generators = {}
         self.namespace = None
         self.student_files = set()
 
@@ -131,6 +132,20 @@ class Server:
         hid = len(self.handles) + 1
         self.handles[hid] = obj
         return hid
+
+    # -- wire.decode's resolver: what the grader's requests refer to --
+    def handle(self, hid):
+        if hid not in self.handles:
+            raise wire.WireError(f"unknown handle {hid}")
+        return self.handles[hid]
+
+    def generator(self, key, seed):
+        if key not in self.generators:
+            self.generators[key] = np.random.default_rng(seed)
+        return self.generators[key]
+
+    def probe(self, name, args):
+        return probes.build(name, *args)
 
     # -- framing (the parent is trusted; sizes are still bounded by what it sends) --
     def _read_exact(self, n):
@@ -185,7 +200,7 @@ class Server:
         fn = self.namespace.get(req["fn"]) if self.namespace is not None else None
         if not callable(fn):
             return {"ok": False, "error": {"type": "Missing", "message": "", "where": None}}, []
-        arglists = wire.decode(req["args"], body, self.handles)
+        arglists = wire.decode(req["args"], body, self)
         if not req["many"]:
             arglists = [arglists]
         pick, opaque = req.get("pick"), req.get("opaque") or ()

@@ -6,7 +6,7 @@ is judged exactly as the grader would judge it.
 """
 import html
 
-from . import wire
+from . import probes, wire
 from .checks import checks_for, run_check
 from .student import StudentError
 from .topics import TOPICS
@@ -17,24 +17,36 @@ class LocalStudent:
 
     def __init__(self, namespace, signatures):
         self.namespace, self.signatures = namespace, signatures
-        self.kept = {}
+        self.kept, self.generators = {}, {}
 
     def _keep(self, obj):
         self.kept[len(self.kept) + 1] = obj
         return len(self.kept)
+
+    # wire.decode's resolver, as in the student process
+    def handle(self, hid):
+        return self.kept[hid]
+
+    def generator(self, key, seed):
+        import numpy as np
+        return self.generators.setdefault(key, np.random.default_rng(seed))
+
+    def probe(self, name, args):
+        return probes.build(name, *args)
 
     def _run(self, fn, args):
         f = self.namespace.get(fn)
         if not callable(f):
             raise StudentError(f"{fn} is not defined yet (run the cell that defines it)")
         node, buffers = wire.encode(list(args))
-        args = wire.decode(node, b"".join(buffers), self.kept)  # fresh copies, handles resolved
+        args = wire.decode(node, b"".join(buffers), self)  # fresh copies, handles resolved
         try:
             return f(*args)
         except NotImplementedError:
-            raise StudentError(f"{fn} is not implemented yet (it raises NotImplementedError)")
+            raise StudentError(f"{fn} is not implemented yet (it raises NotImplementedError)",
+                               kind="NotImplementedError")
         except Exception as exc:
-            raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}")
+            raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}", kind=type(exc).__name__)
 
     def _plain(self, value, opaque=()):
         kept = {id(value[i]) for i in opaque if isinstance(value, (tuple, list)) and i < len(value)}

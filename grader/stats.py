@@ -50,3 +50,59 @@ def binomial_outside_probability(n, p, lo, hi):
               + k * math.log(p) + (n - k) * math.log1p(-p))
     outside = (k < lo * n) | (k > hi * n)
     return float(np.exp(logpmf[outside]).sum())
+
+
+def mean_interval(values, probs, n, alpha=FALSE_FAILURE):
+    """(lo, hi) with P(mean of n iid draws < lo) + P(mean > hi) <= alpha, for draws of a known
+    discrete distribution (values with probabilities probs).
+
+    Chernoff's bound with the exact moment generating function: P(mean >= a) <=
+    exp(-n I(a)) with I(a) = sup_l (l a - log E[exp(l V)]), each side getting alpha / 2.
+    binomial_interval is the case values = (0, 1).
+    """
+    v = np.asarray(values, dtype=float)
+    logp = np.log(np.asarray(probs, dtype=float))
+    mu = float(np.exp(logp) @ v)
+    target = math.log(2 / alpha) / n
+
+    def log_mgf(lam):
+        t = lam * v + logp
+        top = t.max()
+        return top + math.log(np.exp(t - top).sum())
+
+    def tilted_mean(lam):
+        w = np.exp(lam * v + logp - log_mgf(lam))
+        return float(w @ v)
+
+    def rate(a):
+        """I(a): the l maximizing l a - log M(l) has tilted mean a (found by bisection)."""
+        lo_l, hi_l = (0.0, 1.0) if a > mu else (-1.0, 0.0)
+        while (tilted_mean(hi_l) < a) if a > mu else (tilted_mean(lo_l) > a):
+            if a > mu:
+                hi_l *= 2
+            else:
+                lo_l *= 2
+            if abs(lo_l) > 1e6 or hi_l > 1e6:
+                break
+        for _ in range(100):
+            mid = (lo_l + hi_l) / 2
+            if tilted_mean(mid) < a:
+                lo_l = mid
+            else:
+                hi_l = mid
+        lam = (lo_l + hi_l) / 2
+        return lam * a - log_mgf(lam)
+
+    def edge(far):
+        if rate(far) < target:
+            return far  # even the most extreme mean is not rare enough to reject
+        inside, outside = mu, far
+        for _ in range(100):
+            mid = (inside + outside) / 2
+            if rate(mid) < target:
+                inside = mid
+            else:
+                outside = mid
+        return outside
+
+    return edge(float(v.min())), edge(float(v.max()))

@@ -12,7 +12,12 @@ from .sandbox import Died, SandboxError, TimedOut
 
 
 class StudentError(Exception):
-    """A call of a student function did not return a value; str() says why, for the student."""
+    """A call of a student function did not return a value; str() says why, for the student.
+    `kind` is the name of the exception the student's code raised, if it raised one."""
+
+    def __init__(self, message, kind=None):
+        super().__init__(message)
+        self.kind = kind
 
 
 class Student:
@@ -90,7 +95,9 @@ class Student:
                 return wire.decode(reply.get("value"), body)
             except wire.WireError as exc:
                 raise StudentError(f"{fn} returned a value the grader cannot read ({exc})")
-        raise StudentError(self._describe_failure(fn, reply))
+        error = reply.get("error")
+        kind = error.get("type") if isinstance(error, dict) else None
+        raise StudentError(self._describe_failure(fn, reply), kind=kind if isinstance(kind, str) else None)
 
     # -- messages --
     def _describe_failure(self, fn, reply):

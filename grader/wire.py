@@ -8,6 +8,7 @@ stays in the student process and travels as a handle (an id and a type name). No
 size is checked before anything is allocated, dtypes come from a fixed list, and the result is
 built from fresh parent-owned arrays.
 """
+import itertools
 import json
 import struct
 
@@ -42,6 +43,28 @@ class Opaque:
         return f"<{self.type_name} kept in the student process>"
 
 
+_generator_keys = itertools.count(1)
+
+
+class Generator:
+    """Grader to student: a numpy Generator built in the student process from `seed`. Sending
+    the same Generator object again means the same generator there (its state carries on)."""
+
+    __slots__ = ("key", "seed")
+
+    def __init__(self, seed):
+        self.key, self.seed = next(_generator_keys), [int(s) for s in np.atleast_1d(seed)]
+
+
+class Probe:
+    """Grader to student: a function from grader.probes, built there from plain arguments."""
+
+    __slots__ = ("name", "args")
+
+    def __init__(self, name, *args):
+        self.name, self.args = name, args
+
+
 def _is_plain_array(value):
     return type(value) is np.ndarray and value.dtype.newbyteorder("=").str in DTYPES
 
@@ -72,6 +95,10 @@ def encode(value, keep=None, opaque=()):
                                                                  else list.__iter__(v))]}
         if t is Opaque:
             return {"t": "h", "id": v.id}
+        if t is Generator:
+            return {"t": "g", "k": v.key, "s": v.seed}
+        if t is Probe:
+            return {"t": "p", "name": v.name, "x": [enc(a, depth + 1) for a in v.args]}
         if isinstance(v, np.generic) and t.__module__ == "numpy":
             v = np.asarray(v)
         if _is_plain_array(v):
@@ -121,10 +148,12 @@ def parse_prefix(prefix, max_body):
     return header_len, body_len
 
 
-def decode(node, body, handles=None):
+def decode(node, body, resolver=None):
     """Rebuild a value tree from a header node and the body bytes, validating everything.
 
-    `handles`, when given, maps handle ids back to objects (used on the student side).
+    `resolver` is given on the student side only: it turns handles back into the objects they
+    stand for, and builds Generators and Probes. Without it those are refused (a student
+    process cannot make the grader build anything).
     """
     count = [0]
 
@@ -154,14 +183,16 @@ def decode(node, body, handles=None):
             return _array(n, body)
         if t == "h":
             hid = _typed(n.get("id"), int)
-            if handles is not None:
-                if hid not in handles:
-                    raise WireError(f"unknown handle {hid}")
-                return handles[hid]
+            if resolver is not None:
+                return resolver.handle(hid)
             name = n.get("type", "object")
             if type(name) is not str:
                 raise WireError("malformed handle")
             return Opaque(hid, name[:MAX_TYPE_NAME])
+        if t == "g" and resolver is not None:
+            return resolver.generator(n["k"], n["s"])
+        if t == "p" and resolver is not None:
+            return resolver.probe(n["name"], [dec(a, depth + 1) for a in n["x"]])
         raise WireError("unknown value kind")
 
     return dec(node, 0)

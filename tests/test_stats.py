@@ -33,3 +33,40 @@ def test_swapped_convention_is_far_outside():
     lo, hi = binomial_interval(100_000, 0.1)
     assert not lo <= 0.9 <= hi
     assert binomial_outside_probability(100_000, 0.9, lo, hi) == pytest.approx(1.0)
+
+
+def test_mean_interval_reduces_to_the_binomial_one():
+    from grader.stats import mean_interval
+    for p in (0.1, 0.5, 0.8):
+        lo, hi = mean_interval([0, 1], [1 - p, p], 10_000)
+        blo, bhi = binomial_interval(10_000, p)
+        assert lo == pytest.approx(blo, abs=1e-6) and hi == pytest.approx(bhi, abs=1e-6)
+
+
+def test_mean_interval_bound_holds_exactly_on_a_small_case():
+    """Exact distribution of the sum of n iid draws by convolution: the probability outside
+    the interval is below the bound (alpha = 1e-3 here so that the check has teeth)."""
+    import numpy as np
+    from grader.stats import mean_interval
+    values, probs, n, alpha = np.arange(5), np.array([0.1, 0.2, 0.4, 0.2, 0.1]), 60, 1e-3
+    lo, hi = mean_interval(values, probs, n, alpha)
+    dist = np.array([1.0])
+    for _ in range(n):
+        dist = np.convolve(dist, probs)
+    means = np.arange(len(dist)) / n
+    outside = dist[(means < lo) | (means > hi)].sum()
+    assert 0 < outside <= alpha
+    assert lo < 2 < hi
+
+
+def test_variance_statistic_of_row_counts():
+    """The dropout check's statistic: mean over rows of (count - m p)^2 / (m p (1 - p)) for
+    counts ~ Binomial(m, p). Its interval contains 1 and excludes 0 (a fixed count per row)."""
+    import math
+    import numpy as np
+    from grader.stats import mean_interval
+    m, p, rows = 100, 0.5, 1000
+    k = np.arange(m + 1)
+    pmf = np.array([math.comb(m, i) * p ** i * (1 - p) ** (m - i) for i in k])
+    lo, hi = mean_interval((k - m * p) ** 2 / (m * p * (1 - p)), pmf, rows)
+    assert 0.5 < lo < 1 < hi < 1.6

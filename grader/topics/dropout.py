@@ -1,0 +1,216 @@
+"""Checks for topic 7, inverted dropout (exercise-api.md section 7).
+
+Inputs come from U(1, 2): no zeros, so the mask can be read off the output and most checks are
+exact. Only counts are random; each statistical threshold comes from grader.stats with its
+false-failure bound written next to it. No check compares a student's mask with a mask drawn
+from the same seed: rand < 1 - p, rand >= p, binomial and choice are all correct and all differ.
+"""
+import math
+
+import numpy as np
+
+from .. import values
+from ..checks import Check
+from ..compare import Fail, Tol, assert_close
+from ..stats import FALSE_FAILURE, binomial_interval, mean_interval
+from ..wire import Generator
+
+ID = "dropout"
+TITLE = "Dropout"
+FUNCTIONS = {"dropout_forward": ("x", "p", "train=True", "rng=None"),
+             "dropout_backward": ("dout", "cache")}
+ROUND_OFF = Tol(rtol=1e-12, atol=0)
+
+
+def inputs(rng, shape):
+    return rng.uniform(1, 2, size=shape)
+
+
+def forward(student, x, p, train=True, rng=None):
+    out, cache = values.parts(student.call("dropout_forward", x, p, train, rng, opaque=(1,)),
+                              "dropout_forward", ("out", "cache"))
+    return values.array(out, "out", shape=x.shape), cache
+
+
+def dropped(out, x, p):
+    """The mask read from the output, after checking every entry is 0 or x / (1 - p)."""
+    kept = out != 0
+    if not np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-12, atol=0):
+        for scale, sentence in ((1 / max(p, 1e-300), "kept entries are divided by p; inverted "
+                                 "dropout divides by the keep probability 1 - p"),
+                                (1.0, "kept entries are not scaled; inverted dropout divides them "
+                                 "by 1 - p so that the expected output equals x"),
+                                (1 - p, "kept entries are multiplied by 1 - p; inverted dropout "
+                                 "divides by it")):
+            if np.allclose(out[kept], x[kept] * scale, rtol=1e-12, atol=0):
+                raise Fail(f"with p = {p}: {sentence}")
+        raise Fail(f"with p = {p}, some entries of out are neither 0 nor x / (1 - p)")
+    return ~kept
+
+
+# -- public checks ------------------------------------------------------------------------------
+
+def inference_identity(student, rng):
+    x = inputs(rng, (20, 7))
+    out, cache = forward(student, x, 0.4, train=False)
+    assert_close(out, x, "out when not training (it must be x itself)", tol=ROUND_OFF)
+    dout = rng.normal(size=x.shape)
+    dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=x.shape)
+    assert_close(dx, dout, "dx after a forward pass that was not training (it must be dout)",
+                 tol=ROUND_OFF)
+
+
+def kept_are_scaled(student, rng):
+    for p in (0.3, 0.0):
+        x = inputs(rng, (200, 50))
+        out, _ = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
+        mask = dropped(out, x, p)
+        if p == 0 and mask.any():
+            raise Fail("with p = 0 nothing may be dropped")
+
+
+def dropped_fraction(student, rng):
+    n = 100_000
+    for p in (0.1, 0.8):  # asymmetric rates: at p = 0.5 a swapped convention is invisible
+        x = inputs(rng, (1000, 100))
+        out, _ = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
+        fraction = dropped(out, x, p).mean()
+        lo, hi = binomial_interval(n, p)  # P(a correct dropout lands outside) <= 1e-9
+        if not lo <= fraction <= hi:
+            swapped = " (about 1 - p: p is the probability of dropping, not of keeping)" \
+                if abs(fraction - (1 - p)) < 0.05 else ""
+            raise Fail(f"with p = {p}, {fraction:.4f} of {n} entries are dropped; a correct "
+                       f"dropout drops between {lo:.4f} and {hi:.4f} (it fails with probability "
+                       f"below {FALSE_FAILURE:g}){swapped}")
+
+
+def independent_elements(student, rng):
+    """Each element is dropped independently: no row or column is all kept or all dropped,
+    no two rows share a mask, and the number dropped per row varies as Binomial(100, 1/2)."""
+    rows, cols, p = 1000, 100, 0.5
+    x = inputs(rng, (rows, cols))
+    out, _ = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
+    mask = dropped(out, x, p)
+    # A correct mask fails one of these with probability below 4e-25 (union bounds over
+    # 1100 lines of 2 * 2^-100 or 2 * 2^-1000, and 1000^2 / 2 row pairs of 2^-100).
+    for axis, what in ((1, "row"), (0, "column")):
+        counts = mask.sum(axis=axis)
+        if np.any(counts == 0) or np.any(counts == mask.shape[axis]):
+            raise Fail(f"a whole {what} is kept or dropped together: draw one independent "
+                       "number per element (an array of x's shape), not one per row or column")
+    if len(np.unique(mask, axis=0)) < rows:
+        raise Fail("two rows have exactly the same mask: draw a mask of x's full shape, not "
+                   "one row broadcast over the batch")
+    counts = mask.sum(axis=1)
+    k = np.arange(cols + 1)
+    pmf = np.array([math.comb(cols, i) for i in k]) * 0.5 ** cols
+    statistic = np.mean((counts - cols * p) ** 2) / (cols * p * (1 - p))
+    lo, hi = mean_interval((k - cols * p) ** 2 / (cols * p * (1 - p)), pmf, rows)  # P <= 1e-9
+    if not lo <= statistic <= hi:
+        raise Fail(f"the number of dropped entries per row varies {statistic:.3f} times as much "
+                   f"as independent drops do (a correct dropout gives between {lo:.3f} and "
+                   f"{hi:.3f}, failing with probability below {FALSE_FAILURE:g}): "
+                   + ("every row drops the same number of entries; each element must be "
+                      "dropped independently" if statistic < lo else "the drops are correlated"))
+    # The total dropped varies between calls: 20 calls of Binomial(10^4, 1/2) all equal has
+    # probability below max_k P(k)^19 < 0.008^19 ~ 1e-40.
+    small = x[:100]
+    totals = {int(np.count_nonzero(forward(student, small, p,
+                                           rng=Generator(rng.integers(2 ** 32)))[0] == 0))
+              for _ in range(20)}
+    if len(totals) == 1:
+        raise Fail(f"every call drops exactly {totals.pop()} of {small.size} entries: the "
+                   "number dropped must vary, each element being dropped independently (not a "
+                   "fixed number chosen without replacement)")
+
+
+def fresh_mask_per_call(student, rng):
+    x, p = inputs(rng, (50, 40)), 0.5
+    generator = Generator(rng.integers(2 ** 32))
+    first, _ = forward(student, x, p, rng=generator)
+    second, _ = forward(student, x, p, rng=generator)
+    # identical masks from independent draws: probability 2^-2000
+    if np.array_equal(first != 0, second != 0):
+        raise Fail("two calls with the same generator gave the same mask: draw a new mask at "
+                   "every call (do not reseed or cache it)")
+    first, _ = forward(student, x, p)
+    second, _ = forward(student, x, p)
+    if np.array_equal(first != 0, second != 0):
+        raise Fail("two calls with rng=None gave the same mask: use a fresh "
+                   "np.random.default_rng() when no generator is given")
+
+
+def same_state_same_mask(student, rng):
+    x, p = inputs(rng, (30, 20)), 0.3
+    seed = rng.integers(2 ** 32)
+    first, _ = forward(student, x, p, rng=Generator(seed))
+    second, _ = forward(student, x, p, rng=Generator(seed))
+    if not np.array_equal(first, second):
+        raise Fail("two generators in the same state gave different masks: draw the mask from "
+                   "the rng argument (not from np.random's global state)")
+
+
+def backward_same_mask(student, rng):
+    for p in (0.2, 0.7):
+        x = inputs(rng, (40, 30))
+        out, cache = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
+        dout = rng.normal(size=x.shape)
+        dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=x.shape)
+        mask = ~dropped(out, x, p)
+        assert_close(dx, dout * out / x, f"dx with p = {p} (dout through the forward's mask, "
+                     "scaled by 1 / (1 - p))", tol=ROUND_OFF, alternatives=[
+                         (dout * mask, "the kept gradients are not scaled by 1 / (1 - p)"),
+                         (dout * mask / p, "the kept gradients are divided by p; divide by 1 - p"),
+                         (dout * ~mask / (1 - p), "dx flows through the dropped entries; it must "
+                          "flow through the kept ones")])
+
+
+def rejects_bad_p(student, rng):
+    x = inputs(rng, (3, 4))
+    for p in (1.0, -0.1, 1.5):
+        try:
+            student.call("dropout_forward", x, p, True, Generator(rng.integers(2 ** 32)))
+        except Exception as exc:
+            if getattr(exc, "kind", None) != "ValueError":
+                raise Fail(f"dropout_forward(x, p={p}) should raise ValueError, but: {exc}")
+            continue
+        raise Fail(f"dropout_forward(x, p={p}) returned; p must be in [0, 1), so it should raise "
+                   "ValueError")
+
+
+# -- hidden checks ------------------------------------------------------------------------------
+
+def hidden_rates(student, rng, ref):
+    """Fresh shapes and rates: fraction within its bound, scale and backward exact. The
+    reference is used only for what is not random (inference and backward given a mask)."""
+    p = float(rng.uniform(0.05, 0.95))
+    shape = (int(rng.integers(100, 300)), int(rng.integers(50, 200)))
+    x = inputs(rng, shape)
+    out, cache = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
+    fraction = dropped(out, x, p).mean()
+    lo, hi = binomial_interval(x.size, p)  # P(a correct dropout lands outside) <= 1e-9
+    if not lo <= fraction <= hi:
+        raise Fail(f"with p = {p:.3f}, {fraction:.4f} of the entries are dropped; expected "
+                   f"between {lo:.4f} and {hi:.4f}")
+    dout = rng.normal(size=shape)
+    dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=shape)
+    assert_close(dx, ref.dropout_backward(dout, out / x), f"dx with p = {p:.3f}", tol=ROUND_OFF)
+    test_out, _ = forward(student, x, p, train=False)
+    assert_close(test_out, ref.dropout_forward(x, p, train=False)[0], "out when not training",
+                 tol=ROUND_OFF)
+
+
+CHECKS = [
+    Check("inference: out is x and dx is dout", "dropout_forward", 0.5, inference_identity),
+    Check("forward: kept entries are x / (1 - p)", "dropout_forward", 1, kept_are_scaled),
+    Check("forward: the dropped fraction is p (p = 0.1 and 0.8)", "dropout_forward", 1.5,
+          dropped_fraction),
+    Check("forward: elements are dropped independently", "dropout_forward", 1.5,
+          independent_elements),
+    Check("forward: a fresh mask at every call", "dropout_forward", 1, fresh_mask_per_call),
+    Check("forward: the same generator state gives the same mask", "dropout_forward", 1,
+          same_state_same_mask),
+    Check("backward: the forward's mask and scale", "dropout_backward", 1.5, backward_same_mask),
+    Check("forward: p outside [0, 1) raises ValueError", "dropout_forward", 1, rejects_bad_p),
+    Check("hidden: random rates and shapes", "dropout_forward", 1, hidden_rates, hidden=True),
+]

@@ -1,0 +1,183 @@
+"""Checks for topic 5, moving averages with bias correction (exercise-api.md section 5).
+
+The usual mistakes are recognisable from the first values of a constant sequence
+(grading-notes.md), so each comparison carries them as named alternatives.
+"""
+import numpy as np
+
+from .. import values
+from ..checks import Check
+from ..compare import Fail, assert_close
+
+ID = "moving_average"
+TITLE = "Moving averages"
+FUNCTIONS = {"ema": ("thetas", "beta"), "ema_bias_corrected": ("thetas", "beta")}
+
+
+def weights(t, beta):
+    """v_t = sum_k (1 - beta) beta^(t-k) theta_k: the recursion unrolled, t = 1..T."""
+    k = np.arange(1, t + 1)
+    return (1 - beta) * beta ** (t - k)
+
+
+def unrolled(thetas, beta, first=None, weight=None):
+    """v_1..v_T from the closed form (not the recursion students write). `first` replaces v_1
+    (the 'start from theta_1' mistake); `weight` swaps in another weighting."""
+    thetas = np.asarray(thetas, dtype=float)
+    flat = thetas.reshape(len(thetas), -1)
+    out = np.empty_like(flat)
+    for t in range(1, len(flat) + 1):
+        w = (weight or weights)(t, beta)
+        out[t - 1] = w @ flat[:t]
+    if first is not None:  # v_1 = theta_1, then the recursion as usual
+        out[0] = flat[0]
+        for t in range(1, len(flat)):
+            out[t] = beta * out[t - 1] + (1 - beta) * flat[t]
+    return out.reshape(thetas.shape)
+
+
+def steps(n, ndim):
+    return np.arange(1, n + 1, dtype=float).reshape((-1,) + (1,) * (ndim - 1))
+
+
+def corrected(v, beta, shift=0):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return v / (1 - beta ** (steps(len(v), v.ndim) + shift))
+
+
+def ema_alternatives(thetas, beta):
+    return [
+        (unrolled(thetas, beta, first=True), "it starts from v_1 = theta_1; the spec starts from "
+         "v_0 = 0, so v_1 = (1 - beta) theta_1"),
+        (unrolled(thetas, beta, weight=lambda t, b: b * (1 - b) ** (t - np.arange(1, t + 1))),
+         "the weights are swapped: v_t = beta v_(t-1) + (1 - beta) theta_t"),
+        (corrected(unrolled(thetas, beta), beta), "it is bias-corrected; ema is the plain "
+         "moving average (the correction belongs in ema_bias_corrected)"),
+    ]
+
+
+def corrected_alternatives(thetas, beta):
+    v = unrolled(thetas, beta)
+    fed_back = np.empty_like(v)
+    prev = np.zeros(v.shape[1:])
+    for t in range(len(v)):  # the corrected value fed back into the recursion
+        prev = (beta * prev + (1 - beta) * thetas[t]) / (1 - beta ** (t + 1))
+        fed_back[t] = prev
+    return [
+        (v, "there is no bias correction: divide v_t by (1 - beta^t)"),
+        (corrected(v, beta, shift=-1), "it divides by 1 - beta^(t-1): t is counted from 1, so "
+         "the first divisor is 1 - beta"),
+        (corrected(v, beta, shift=+1), "it divides by 1 - beta^(t+1): t is counted from 1, so "
+         "the first divisor is 1 - beta"),
+        (fed_back, "the corrected value is fed back into the recursion; correct each v_t "
+         "without changing v itself"),
+        (corrected(unrolled(thetas, beta, first=True), beta), "it starts from v_1 = theta_1; "
+         "the spec starts from v_0 = 0"),
+    ]
+
+
+def call(student, fn, thetas, beta):
+    return values.array(student.call(fn, thetas, beta), f"{fn}(thetas, beta)",
+                        shape=np.shape(thetas))
+
+
+# -- public checks ------------------------------------------------------------------------------
+
+def ema_recursion(student, rng):
+    thetas = rng.normal(2, 1, size=7)
+    for beta in (0.9, 0.5):
+        got = call(student, "ema", thetas, beta)
+        assert_close(got, unrolled(thetas, beta), f"ema with beta = {beta}",
+                     alternatives=ema_alternatives(thetas, beta))
+
+
+def constant_sequence(student, rng):
+    thetas, beta = np.full(20, 5.0), 0.9
+    got = call(student, "ema_bias_corrected", thetas, beta)
+    if not np.all(np.isfinite(got)):
+        t = int(np.argmax(~np.isfinite(got))) + 1
+        raise Fail(f"ema_bias_corrected is {got[t - 1]} at t = {t} for a constant sequence: "
+                   "t is counted from 1, so the divisor 1 - beta^t is never 0")
+    assert_close(got, thetas, "ema_bias_corrected of the constant sequence 5, 5, ... (bias "
+                 "correction must give exactly 5 at every t)",
+                 alternatives=corrected_alternatives(thetas, beta))
+
+
+def corrected_random(student, rng):
+    thetas, beta = rng.normal(-1, 2, size=9), 0.8
+    got = call(student, "ema_bias_corrected", thetas, beta)
+    assert_close(got, corrected(unrolled(thetas, beta), beta), "ema_bias_corrected with beta = 0.8",
+                 alternatives=corrected_alternatives(thetas, beta))
+
+
+def vector_sequences(student, rng):
+    thetas, beta = rng.normal(size=(6, 3, 2)), 0.7
+    assert_close(call(student, "ema", thetas, beta), unrolled(thetas, beta),
+                 "ema of a sequence of (3, 2) arrays", alternatives=ema_alternatives(thetas, beta))
+    assert_close(call(student, "ema_bias_corrected", thetas, beta),
+                 corrected(unrolled(thetas, beta), beta),
+                 "ema_bias_corrected of a sequence of (3, 2) arrays",
+                 alternatives=corrected_alternatives(thetas, beta))
+
+
+def beta_zero(student, rng):
+    thetas = rng.normal(size=(5, 2))
+    assert_close(call(student, "ema", thetas, 0.0), thetas, "ema with beta = 0 (it must equal "
+                 "the sequence itself)")
+    got = call(student, "ema_bias_corrected", thetas, 0.0)
+    if not np.all(np.isfinite(got)):
+        raise Fail("ema_bias_corrected with beta = 0 is not finite: with t counted from 1, "
+                   "1 - 0^t = 1 (t = 0 would divide by 0)")
+    assert_close(got, thetas, "ema_bias_corrected with beta = 0 (it must equal the sequence)")
+
+
+def long_sequence(student, rng):
+    """T = 1e5 must finish within the call time limit (one pass, not a sum per step)."""
+    thetas, beta = rng.normal(size=100_000), 0.99
+    got = call(student, "ema_bias_corrected", thetas, beta)
+    head = corrected(unrolled(thetas[:50], beta), beta)
+    assert_close(got[:50], head, "the first 50 values of ema_bias_corrected for T = 1e5")
+    tail = np.empty(3)
+    v = 0.0
+    for t, theta in enumerate(thetas, 1):  # the recursion, as the definition of the last values
+        v = beta * v + (1 - beta) * theta
+        if t >= len(thetas) - 2:
+            tail[t - len(thetas) + 2] = v / (1 - beta ** t)
+    assert_close(got[-3:], tail, "the last 3 values of ema_bias_corrected for T = 1e5")
+
+
+# -- hidden checks ------------------------------------------------------------------------------
+
+def fresh(rng):
+    shape = (int(rng.integers(1, 40)),) + tuple(int(s) for s in rng.integers(1, 4, size=int(rng.integers(0, 3))))
+    return rng.normal(rng.normal(0, 3), 1, size=shape), float(rng.uniform(0, 0.99))
+
+
+def hidden_ema(student, rng, ref):
+    thetas, beta = fresh(rng)
+    assert_close(call(student, "ema", thetas, beta), ref.ema(thetas, beta),
+                 f"ema on a random sequence of shape {thetas.shape} with beta = {beta:.3f}",
+                 alternatives=ema_alternatives(thetas, beta))
+
+
+def hidden_corrected(student, rng, ref):
+    thetas, beta = fresh(rng)
+    assert_close(call(student, "ema_bias_corrected", thetas, beta),
+                 ref.ema_bias_corrected(thetas, beta),
+                 f"ema_bias_corrected on a random sequence of shape {thetas.shape} with "
+                 f"beta = {beta:.3f}", alternatives=corrected_alternatives(thetas, beta))
+
+
+CHECKS = [
+    Check("ema: the recursion from v_0 = 0", "ema", 2, ema_recursion),
+    Check("ema_bias_corrected: a constant sequence stays constant", "ema_bias_corrected", 2,
+          constant_sequence),
+    Check("ema_bias_corrected: a random sequence", "ema_bias_corrected", 1, corrected_random),
+    Check("both: sequences of arrays", "ema", 1.5, vector_sequences),
+    Check("both: beta = 0 returns the sequence", "ema_bias_corrected", 1, beta_zero),
+    Check("ema_bias_corrected: T = 1e5 within the time limit", "ema_bias_corrected", 0.5,
+          long_sequence),
+    Check("hidden: ema on fresh inputs", "ema", 1, hidden_ema, hidden=True),
+    Check("hidden: ema_bias_corrected on fresh inputs", "ema_bias_corrected", 1, hidden_corrected,
+          hidden=True),
+]
