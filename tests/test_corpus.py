@@ -64,6 +64,54 @@ def test_reference_gets_full_marks_under_20_seeds(grade, topic):
 
 
 NAN_SUBMISSIONS = {
+    "matrix_calculus": """
+import numpy as np
+V = float("{v}")
+def numerical_jacobian(f, x, h=1e-6): return np.full((len(f(x)), len(x)), V)
+def sigmoid_jacobian(z): return np.full((len(z), len(z)), V)
+def softmax_jacobian(z): return np.full((len(z), len(z)), V)
+def chain_jacobians(jacobians): return np.full((jacobians[-1].shape[0], jacobians[0].shape[1]), V)
+def scalar_chain_grad(jacobians, grad_out): return np.full(jacobians[0].shape[1], V)
+""",
+    "backprop": """
+import numpy as np
+V = float("{v}")
+def sigmoid(z): return np.full(z.shape, V)
+def sigmoid_prime(z): return np.full(z.shape, V)
+def mlp_forward(params, x): return np.full((len(x), params[-1][0].shape[0]), V)
+def output_delta(a_L, y, z_L): return np.full(a_L.shape, V)
+def hidden_delta(delta_next, W_next, z): return np.full(z.shape, V)
+def layer_grads(delta, a_prev):
+    return np.full((delta.shape[1], a_prev.shape[1]), V), np.full(delta.shape[1], V)
+def mlp_loss_and_grads(params, x, y):
+    return V, [(np.full(w.shape, V), np.full(b.shape, V)) for w, b in params]
+""",
+    "relu": """
+import numpy as np
+V = float("{v}")
+def relu_forward(x): return np.full(x.shape, V), None
+def relu_backward(dout, cache): return np.full(dout.shape, V)
+""",
+    "moving_average": """
+import numpy as np
+V = float("{v}")
+def ema(thetas, beta): return np.full(np.shape(thetas), V)
+def ema_bias_corrected(thetas, beta): return np.full(np.shape(thetas), V)
+""",
+    "dropout": """
+import numpy as np
+V = float("{v}")
+def dropout_forward(x, p, train=True, rng=None): return np.full(x.shape, V), None
+def dropout_backward(dout, cache): return np.full(dout.shape, V)
+""",
+    "residual": """
+import numpy as np
+V = float("{v}")
+def residual_forward(x, W1, b1, W2, b2):
+    return np.full(x.shape, V), (W1.shape, b1.shape, W2.shape, b2.shape)
+def residual_backward(dout, cache):
+    return (np.full(dout.shape, V),) + tuple(np.full(s, V) for s in cache)
+""",
     "cross_entropy": """
 import numpy as np
 V = float("{v}")
