@@ -1,6 +1,6 @@
-"""Grade 200 submissions of one topic and print the cost per submission next to its floor.
+"""Grade 200 submissions of each topic and print the cost per submission next to its floor.
 
-    python benchmarks/grade_200.py [--topic batchnorm] [--count 200] [--jobs 1]
+    python benchmarks/grade_200.py [--topic all|batchnorm|...] [--count 200] [--jobs 1]
 
 Figures printed:
 - wall time per submission through `grader grade`'s machinery (sandboxed process per
@@ -37,25 +37,17 @@ def variants(topic, count):
     return out
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--topic", default="batchnorm", choices=sorted(TOPICS))
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--jobs", type=int, default=1)
-    args = parser.parse_args()
-
+def measure(topic, count, jobs, solutions):
+    """Grade `count` submissions of one topic; return the figures for one table row."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="grader-bench-"))
-    sources = variants(args.topic, args.count)
-    for i, text in enumerate(sources):
-        (folder / f"s{i:04d}_{args.topic}.py").write_text(text)
+    for i, text in enumerate(variants(topic, count)):
+        (folder / f"s{i:04d}_{topic}.py").write_text(text)
     subs = [submissions.load(str(p)) for p in sorted(folder.iterdir())]
 
-    solutions = find_solutions()
     start = time.perf_counter()
-    pool = Pool(Options(jobs=args.jobs, solutions=solutions))
+    pool = Pool(Options(jobs=jobs, solutions=solutions))
     startup = time.perf_counter() - start
-    per_sub, finished = [], time.perf_counter()
-    scores = []
+    per_sub, finished, scores = [], time.perf_counter(), []
     for _, result in pool.grade(subs):
         now = time.perf_counter()
         per_sub.append(now - finished)
@@ -64,32 +56,44 @@ def main():
     batch = time.perf_counter() - start - startup
     pool.close()
 
-    # Floor A: exec the code once. Floor B: the same checks in-process.
-    ref = load_reference(solutions, args.topic)
+    # Floor A: exec the code once. Floor B: the same checks, in-process, no sandbox.
+    ref = load_reference(solutions, topic)
     floor_a, floor_b = [], []
-    for sub in subs[:50]:
+    for sub in subs[:30]:
         t = time.perf_counter()
         namespace = {"__name__": "submission"}
         exec(compile(sub.cells[0].source, sub.path, "exec"), namespace)
         floor_a.append(time.perf_counter() - t)
-        student = LocalStudent(namespace, TOPICS[args.topic].FUNCTIONS)
+        student = LocalStudent(namespace, TOPICS[topic].FUNCTIONS)
         t = time.perf_counter()
-        for c in checks.checks_for(TOPICS[args.topic], hidden=True):
-            checks.run_check(c, student, args.topic, 0, ref)
+        for c in checks.checks_for(TOPICS[topic], hidden=True):
+            checks.run_check(c, student, topic, 0, ref)
         floor_b.append(time.perf_counter() - t + floor_a[-1])
+    med = lambda xs: statistics.median(xs) * 1e3
+    return {"topic": topic, "checks": len(checks.checks_for(TOPICS[topic], True)),
+            "full marks": sum(s == 10 for s in scores), "startup ms": startup * 1e3,
+            "wall ms": med(per_sub), "p90 ms": sorted(per_sub)[int(0.9 * len(per_sub))] * 1e3,
+            "per s": count / batch, "floor A ms": med(floor_a), "floor B ms": med(floor_b),
+            "overhead ms": med(per_sub) - med(floor_b)}
 
-    ms = lambda xs: f"median {statistics.median(xs) * 1e3:6.1f} ms, p90 {sorted(xs)[int(0.9 * len(xs))] * 1e3:6.1f} ms"
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--topic", default="all", choices=["all", *TOPICS])
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    solutions = find_solutions()
+    topics = list(TOPICS) if args.topic == "all" else [args.topic]
+    rows = [measure(t, args.count, args.jobs, solutions) for t in topics]
+    columns = list(rows[0])
+    print(f"{args.count} submissions per topic, jobs {args.jobs}; times are medians per submission")
+    print(" | ".join(f"{c:>11}" for c in columns))
+    for row in rows:
+        print(" | ".join(f"{v:>11.1f}" if isinstance(v, float) else f"{v:>11}" for v in row.values()))
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"topic {args.topic}: {args.count} submissions, {len(checks.checks_for(TOPICS[args.topic], True))} checks each, jobs {args.jobs}")
-    print(f"scores: all {max(scores):g}" if min(scores) == max(scores) else f"scores {min(scores)}..{max(scores)}")
-    print(f"start-up (zygotes, references):         {startup * 1e3:7.1f} ms once")
-    print(f"graded, wall per submission:            {ms(per_sub)}")
-    print(f"batch throughput:                       {args.count / batch:7.1f} submissions/s ({batch:.2f} s)")
-    print(f"floor A, exec the code in-process:      {ms(floor_a)}")
-    print(f"floor B, same checks in-process:        {ms(floor_b)}")
-    print(f"overhead over floor B:                  {(statistics.median(per_sub) - statistics.median(floor_b)) * 1e3:7.1f} ms per submission")
-    print(f"peak RSS: grader {self_rss:.0f} MB, largest child {child_rss:.0f} MB")
+    print(f"peak RSS: grader {self_rss:.0f} MB, largest child process {child_rss:.0f} MB")
 
 
 if __name__ == "__main__":

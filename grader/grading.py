@@ -4,6 +4,7 @@ import importlib.util
 import os
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import checks as checks_mod
@@ -83,13 +84,14 @@ class Pool:
             self.references = {t: load_reference(options.solutions, t) for t in TOPICS
                                if os.path.exists(os.path.join(options.solutions, f"{t}.py"))}
         uids = pick_sandbox_uids(options.jobs) if os.geteuid() == 0 else [None] * options.jobs
-        self.zygotes = []
-        try:
-            for uid in uids:
-                self.zygotes.append(Zygote(options.limits, options.namespaces, uid))
-        except BaseException:
+        with ThreadPoolExecutor(len(uids)) as starting:  # zygotes start in parallel
+            futures = [starting.submit(Zygote, options.limits, options.namespaces, uid)
+                       for uid in uids]
+        self.zygotes = [f.result() for f in futures if f.exception() is None]
+        failed = [f.exception() for f in futures if f.exception() is not None]
+        if failed:
             self.close()
-            raise
+            raise failed[0]
 
     @property
     def protections(self):
