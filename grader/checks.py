@@ -48,7 +48,8 @@ def check_rng(seed, topic, name):
 
 def run_check(check, student, topic, seed, ref=None):
     rng = check_rng(seed, topic, check.name)
-    result = CheckResult(check.name, check.function, 0.0, check.points, False, "", check.hidden)
+    result = CheckResult(check.name, check.function, 0.0, float(check.points), False, "",
+                         check.hidden)
     try:
         check.run(student, rng, ref) if check.hidden else check.run(student, rng)
     except (Fail, StudentError) as exc:
@@ -59,7 +60,7 @@ def run_check(check, student, topic, seed, ref=None):
                           f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=-2)!r}")
         result.grader_error = True
         return result
-    result.score, result.passed = check.points, True
+    result.score, result.passed = float(check.points), True
     return result
 
 

@@ -79,13 +79,14 @@ def describe_exception(exc, student_files):
         message = str(exc)
     except BaseException:
         message = "(the exception's message could not be read)"
-    where = None
+    frames = []
     tb = exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
         if code.co_filename in student_files:
-            where = {"file": code.co_filename, "line": tb.tb_lineno, "function": code.co_name}
+            frames.append({"file": code.co_filename, "line": tb.tb_lineno, "function": code.co_name})
         tb = tb.tb_next
+    where = dict(frames[-1], callers=frames[-3:-1]) if frames else None
     if isinstance(exc, SyntaxError) and exc.filename in student_files:
         where = {"file": exc.filename, "line": exc.lineno or 0, "function": ""}
     if isinstance(exc, CellTimeout):
@@ -93,7 +94,7 @@ def describe_exception(exc, student_files):
     return {"type": type(exc).__name__[:80], "message": message[:500], "where": where}
 
 
-def _arrays_in(value, path, out, depth=0, seen=None):
+def arrays_in(value, path, out, depth=0, seen=None):
     """Collect (path, array, copy) for every ndarray reachable from an argument (through
     sequences, dicts and object attributes), to detect changes made in place."""
     seen = set() if seen is None else seen
@@ -104,16 +105,16 @@ def _arrays_in(value, path, out, depth=0, seen=None):
         out.append((path, value, value.copy()))
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            _arrays_in(v, f"{path}[{i}]", out, depth + 1, seen)
+            arrays_in(v, f"{path}[{i}]", out, depth + 1, seen)
     elif isinstance(value, dict):
         for k, v in list(value.items())[:100]:
-            _arrays_in(v, f"{path}[{k!r}]", out, depth + 1, seen)
+            arrays_in(v, f"{path}[{k!r}]", out, depth + 1, seen)
     elif hasattr(value, "__dict__") and not isinstance(value, (type, types.ModuleType)):
         for k, v in list(vars(value).items())[:100]:
-            _arrays_in(v, f"{path}.{k}", out, depth + 1, seen)
+            arrays_in(v, f"{path}.{k}", out, depth + 1, seen)
 
 
-def _unchanged(array, original):
+def unchanged(array, original):
     return (array.shape == original.shape and array.dtype == original.dtype
             and array.tobytes() == original.tobytes())
 
@@ -203,29 +204,29 @@ class Server:
         arglists = wire.decode(req["args"], body, self)
         if not req["many"]:
             arglists = [arglists]
-        pick, opaque = req.get("pick"), req.get("opaque") or ()
-        results, kept = [], set()
+        pick, opaque = req.get("pick"), set(req.get("opaque") or ())
+        errstate = {k: v for k, v in (req.get("errstate") or {}).items()
+                    if k in ("over", "invalid", "divide") and v in ("raise", "ignore", "warn")}
+        results = []
         for index, args in enumerate(arglists):
             watched = []
             for i, a in enumerate(args):
-                _arrays_in(a, str(i), watched)
+                arrays_in(a, str(i), watched)
             try:
-                value = fn(*args)
+                with np.errstate(**errstate):
+                    value = fn(*args)
             except BaseException as exc:
                 return {"ok": False, "index": index,
                         "error": describe_exception(exc, self.student_files)}, []
-            mutated = [p[:200] for p, a, before in watched if not _unchanged(a, before)]
+            mutated = [p[:200] for p, a, before in watched if not unchanged(a, before)]
             if mutated:
                 return {"ok": False, "index": index, "mutated": mutated[:10]}, []
             if pick is not None:
                 if not isinstance(value, (tuple, list)) or len(value) <= pick:
                     return {"ok": False, "index": index, "not_tuple": wire.describe_type(value)}, []
                 value = value[pick]
-            elif opaque and isinstance(value, (tuple, list)):
-                kept.update(id(value[i]) for i in opaque if i < len(value))
-            results.append(value)
-        node, buffers = wire.encode(results if req["many"] else results[0], keep=self.keep,
-                                    opaque=kept)
+            results.append(wire.keep_positions(value, opaque))
+        node, buffers = wire.encode(results if req["many"] else results[0], keep=self.keep)
         return {"ok": True, "value": node}, buffers
 
     def serve(self):

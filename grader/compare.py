@@ -101,7 +101,7 @@ def where_wrong(bad, actual, expected):
     relative = float(np.max(diff / (np.abs(e) + 1e-3 * scale)))
     if relative < 1e-3:
         return (f"is slightly off everywhere (relative differences up to {relative:.1g}): more "
-                "than round-off, as from a small constant such as eps missing or misplaced")
+                "than round-off, as from a small constant (such as eps) missing or misplaced")
     where = f"in {n_bad} of {n} entries; " if n_bad else ""
     return (f"differs {where}the largest difference is{at}: "
             f"got {fmt(a[worst])}, expected {fmt(e[worst])}")
@@ -139,7 +139,8 @@ def explain(actual, expected, bad, factors=()):
         return "is transposed"
     if a.size > 2:
         d = a - e
-        if np.ptp(d) <= 1e-6 * max(1.0, float(np.max(np.abs(e)))) and abs(d.flat[0]) > 0:
+        spread = 1e-9 * max(1.0, float(np.max(np.abs(e)))) + 1e-6 * float(np.max(np.abs(d)))
+        if np.ptp(d) <= spread and abs(d.flat[0]) > 0:
             return f"is off by a constant {fmt(float(d.flat[0]))} in every entry"
     if a.ndim == 0:
         return f"is {fmt(float(a))}, expected {fmt(float(e))}"

@@ -35,8 +35,8 @@ def load_reference(solutions, topic):
 
 def max_score(topic, hidden):
     if topic not in TOPICS:
-        return 0
-    return sum(c.points for c in checks_mod.checks_for(TOPICS[topic], hidden))
+        return 0.0
+    return float(sum(c.points for c in checks_mod.checks_for(TOPICS[topic], hidden)))
 
 
 def error_result(sub, hidden):
@@ -57,8 +57,8 @@ def grade_submission(zygote, sub, seed, references):
     finally:
         student.close()
     out = {"submission": sub.path, "topic": sub.topic,
-           "score": round(sum(r.score for r in results), 6),
-           "max_score": sum(r.max_score for r in results), "error": None,
+           "score": round(float(sum(r.score for r in results)), 6),
+           "max_score": float(sum(r.max_score for r in results)), "error": None,
            "checks": [r.as_json() for r in results]}
     if student.load_errors:
         out["load_errors"] = student.load_errors

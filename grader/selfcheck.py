@@ -6,9 +6,12 @@ is judged exactly as the grader would judge it.
 """
 import html
 
+import numpy as np
+
 from . import probes, wire
+from .child import arrays_in, unchanged
 from .checks import checks_for, run_check
-from .student import StudentError
+from .student import StudentError, arg_name
 from .topics import TOPICS
 
 
@@ -28,33 +31,41 @@ class LocalStudent:
         return self.kept[hid]
 
     def generator(self, key, seed):
-        import numpy as np
         return self.generators.setdefault(key, np.random.default_rng(seed))
 
     def probe(self, name, args):
         return probes.build(name, *args)
 
-    def _run(self, fn, args):
+    def _run(self, fn, args, errstate=None):
         f = self.namespace.get(fn)
         if not callable(f):
             raise StudentError(f"{fn} is not defined yet (run the cell that defines it)")
         node, buffers = wire.encode(list(args))
         args = wire.decode(node, b"".join(buffers), self)  # fresh copies, handles resolved
+        watched = []
+        for i, a in enumerate(args):
+            arrays_in(a, str(i), watched)
         try:
-            return f(*args)
+            with np.errstate(**(errstate or {})):
+                value = f(*args)
         except NotImplementedError:
             raise StudentError(f"{fn} is not implemented yet (it raises NotImplementedError)",
                                kind="NotImplementedError")
         except Exception as exc:
             raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}", kind=type(exc).__name__)
+        changed = [arg_name(p, self.signatures.get(fn, ())) for p, a, before in watched
+                   if not unchanged(a, before)]
+        if changed:
+            raise StudentError(f"{fn} modified its argument {', '.join(changed)} in place; no "
+                               "function may change its inputs (compute a new array instead)")
+        return value
 
     def _plain(self, value, opaque=()):
-        kept = {id(value[i]) for i in opaque if isinstance(value, (tuple, list)) and i < len(value)}
-        node, buffers = wire.encode(value, keep=self._keep, opaque=kept)
+        node, buffers = wire.encode(wire.keep_positions(value, set(opaque)), keep=self._keep)
         return wire.decode(node, b"".join(buffers))
 
-    def call(self, fn, *args, opaque=()):
-        return self._plain(self._run(fn, args), opaque)
+    def call(self, fn, *args, opaque=(), errstate=None):
+        return self._plain(self._run(fn, args, errstate), opaque)
 
     def call_many(self, fn, arglists, pick=None):
         out = []

@@ -13,7 +13,8 @@ from .sandbox import Died, SandboxError, TimedOut
 
 class StudentError(Exception):
     """A call of a student function did not return a value; str() says why, for the student.
-    `kind` is the name of the exception the student's code raised, if it raised one."""
+    `kind` names what happened: the exception the student's code raised ("ValueError"), or
+    "TimedOut", "Died", "BadReply" when the process had to be stopped."""
 
     def __init__(self, message, kind=None):
         super().__init__(message)
@@ -70,26 +71,29 @@ class Student:
             self.proc = None
 
     # -- calls --
-    def call(self, fn, *args, opaque=()):
+    def call(self, fn, *args, opaque=(), errstate=None):
         """fn(*args) in the student process. Elements `opaque` of a returned tuple (caches) stay
-        in the student process whatever their type, and come back as wire.Opaque handles."""
-        return self._call(fn, list(args), many=False, pick=None, opaque=opaque)
+        in the student process whatever their type, and come back as wire.Opaque handles.
+        `errstate` (e.g. {"over": "raise"}) is numpy's floating-point error handling during the
+        call."""
+        return self._call(fn, list(args), many=False, pick=None, opaque=opaque, errstate=errstate)
 
     def call_many(self, fn, arglists, pick=None):
         """[fn(*args) for args in arglists] in one round trip; `pick=i` keeps only element i of
         each returned tuple (the output of a forward function, say)."""
         return self._call(fn, [list(a) for a in arglists], many=True, pick=pick, opaque=())
 
-    def _call(self, fn, args, many, pick, opaque):
+    def _call(self, fn, args, many, pick, opaque, errstate=None):
         self._ensure_process()
         node, buffers = wire.encode(args)
         try:
             reply, body = self.proc.request(
                 {"op": "call", "fn": fn, "args": node, "many": many, "pick": pick,
-                 "opaque": list(opaque)}, buffers,
+                 "opaque": list(opaque), "errstate": errstate}, buffers,
                 timeout=self._remaining(self.limits.call_seconds * (10 if many else 1)))
         except SandboxError as exc:
-            raise StudentError(f"while running {fn}, the process {_how(exc)}")
+            raise StudentError(f"while running {fn}, the process {_how(exc)}",
+                               kind=type(exc).__name__)
         if reply.get("ok"):
             try:
                 return wire.decode(reply.get("value"), body)
@@ -103,7 +107,7 @@ class Student:
     def _describe_failure(self, fn, reply):
         if "mutated" in reply:
             names = self.signatures.get(fn, ())
-            paths = [_arg_name(p, names) for p in _list(reply["mutated"])]
+            paths = [arg_name(p, names) for p in _list(reply["mutated"])]
             return (f"{fn} modified its argument {', '.join(paths)} in place; no function may "
                     "change its inputs (compute a new array instead, e.g. x - mu, not x -= mu)")
         if "not_tuple" in reply:
@@ -129,16 +133,26 @@ class Student:
         return text
 
     def _where(self, where):
+        """' (cell 3, line 5: code)' for the innermost line of student code, and the student
+        lines that called it."""
         if not isinstance(where, dict):
             return ""
-        line, file = where.get("line"), where.get("file")
+        inner = self._line(where)
+        callers = [self._line(c) for c in reversed(_list(where.get("callers")))]
+        callers = [c for c in callers if c]
+        if not inner:
+            return ""
+        return f" ({inner}" + "".join(f"; called from {c}" for c in callers) + ")"
+
+    def _line(self, where):
+        line, file = (where.get("line"), where.get("file")) if isinstance(where, dict) else (0, 0)
         if not isinstance(line, int) or not isinstance(file, str):
             return ""
         for cell in self.sub.cells:
             if cell.file == file:
                 lines = cell.source.splitlines()
                 code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-                return f" ({file}, line {line}: {code[:80]})" if code else f" ({file}, line {line})"
+                return f"{file}, line {line}: {code[:80]}" if code else f"{file}, line {line}"
         return ""
 
     def _describe_load_error(self, err):
@@ -164,7 +178,7 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
-def _arg_name(path, names):
+def arg_name(path, names):
     """'0[1]' with names ('x', 'cache') -> 'cache'... the argument's name and where inside it."""
     if not isinstance(path, str) or not path[:1].isdigit():
         return "(an argument)"

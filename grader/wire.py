@@ -69,9 +69,26 @@ def _is_plain_array(value):
     return type(value) is np.ndarray and value.dtype.newbyteorder("=").str in DTYPES
 
 
-def encode(value, keep=None, opaque=()):
-    """Return (header_obj, [buffers]) for a value tree; `keep(obj) -> id` stores other objects,
-    and the objects whose id() is in `opaque` even when they are plain."""
+class Kept:
+    """Marks a value that must stay in the student process even if it is plain (a cache that
+    happens to be an array): it is sent as a handle."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+def keep_positions(value, positions):
+    """`value` with its elements at `positions` (of a returned tuple or list) marked Kept."""
+    if not positions or not isinstance(value, (tuple, list)):
+        return value
+    return tuple(Kept(v) if i in positions else v for i, v in enumerate(value))
+
+
+def encode(value, keep=None):
+    """Return (header_obj, [buffers]) for a value tree; `keep(obj) -> id` stores the objects
+    that are not plain (and those marked Kept)."""
     buffers, offset, nodes = [], [0], [0]
 
     def enc(v, depth):
@@ -79,8 +96,8 @@ def encode(value, keep=None, opaque=()):
         if depth > MAX_DEPTH or nodes[0] > MAX_NODES:
             raise WireError("value is nested too deeply or has too many parts")
         t = type(v)
-        if id(v) in opaque and keep is not None:
-            return {"t": "h", "id": keep(v), "type": describe_type(v)}
+        if t is Kept and keep is not None:
+            return {"t": "h", "id": keep(v.obj), "type": describe_type(v.obj)}
         if v is None:
             return {"t": "n"}
         if t is bool:

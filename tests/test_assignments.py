@@ -6,8 +6,12 @@ import pytest
 
 from conftest import ROOT, filled_notebook, reference_source
 
-NOTEBOOKS = {"cross_entropy": ROOT / "assignments" / "01_cross_entropy.ipynb",
-             "batchnorm": ROOT / "assignments" / "06_batchnorm.ipynb"}
+NOTEBOOKS = {path.stem[3:]: path for path in sorted((ROOT / "assignments").glob("0*.ipynb"))}
+
+
+def test_every_topic_has_a_notebook():
+    from grader.topics import TOPIC_IDS
+    assert sorted(NOTEBOOKS) == sorted(TOPIC_IDS)
 
 
 @pytest.mark.parametrize("topic", NOTEBOOKS)

@@ -99,3 +99,12 @@ def test_the_codec_never_unpickles():
     source = inspect.getsource(wire)
     for unsafe in ("import pickle", "from pickle", "allow_pickle=True", "marshal", "eval("):
         assert unsafe not in source
+
+
+def test_kept_positions_stay_handles_even_when_the_same_array_is_returned_twice():
+    out = np.arange(3.0)
+    kept = []
+    value = wire.keep_positions((out, out), {1})
+    decoded = roundtrip(value, keep=lambda o: kept.append(o) or len(kept))
+    assert isinstance(decoded[0], np.ndarray) and isinstance(decoded[1], wire.Opaque)
+    assert kept == [out] and "dtype float64" in decoded[1].type_name

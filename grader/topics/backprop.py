@@ -11,6 +11,7 @@ from .. import values
 from ..checks import Check
 from ..compare import Fail, assert_close
 from ..gradcheck import assert_gradient, numerical_gradients
+from ..student import StudentError
 
 ID = "backprop"
 TITLE = "Backpropagation"
@@ -66,19 +67,43 @@ def batch_factors(n):
 
 # -- public checks ------------------------------------------------------------------------------
 
+def wide_z(rng):
+    return np.concatenate([[-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0], rng.normal(0, 3, size=5)])
+
+
+def without_overflow(student, fn, z):
+    """fn(z) with numpy's overflow turned into an error: the spec asks for no overflow for
+    |z| up to 1e3, not only for a finite result."""
+    try:
+        return values.array(student.call(fn, z, errstate={"over": "raise"}), f"{fn}(z)",
+                            shape=z.shape)
+    except StudentError as exc:
+        if exc.kind == "FloatingPointError":
+            raise Fail(f"{fn}(z) overflows for some |z| <= 1000 (exp of a large number): "
+                       "compute with exp(-|z|), which never overflows. Note that np.where "
+                       "evaluates both of its branches, so a branch that overflows still does")
+        raise
+
+
 def sigmoid_values(student, rng):
-    z = np.concatenate([[-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0], rng.normal(0, 3, size=5)])
-    got = array(student, "sigmoid", z.shape, z)
+    z = wide_z(rng)
+    got = without_overflow(student, "sigmoid", z)
     if not np.all(np.isfinite(got)):
         raise Fail("sigmoid(z) is nan or inf for some |z| <= 1000: exp overflows there; use "
                    "exp(-|z|), which never overflows, on both sides of 0")
     assert_close(got, sigmoid(z), "sigmoid(z) for z from -1000 to 1000")
-    got = array(student, "sigmoid_prime", z.shape, z)
+
+
+def sigmoid_prime_values(student, rng):
+    z = wide_z(rng)
+    got = without_overflow(student, "sigmoid_prime", z)
     if not np.all(np.isfinite(got)):
         raise Fail("sigmoid_prime(z) is nan or inf for some |z| <= 1000")
     assert_close(got, sigmoid_prime(z), "sigmoid_prime(z) for z from -1000 to 1000",
                  alternatives=[(z * (1 - z), "it is z (1 - z); the derivative is s (1 - s) with "
-                                "s = sigmoid(z)")])
+                                "s = sigmoid(z)"),
+                               (sigmoid(z) * (1 - z), "it is s (1 - z); the derivative is "
+                                "s (1 - s) with s = sigmoid(z)")])
 
 
 def forward_pass(student, rng):
@@ -157,6 +182,12 @@ def student_grads(student, params, x, y):
     if not isinstance(grads, (list, tuple)) or len(grads) != len(params):
         raise Fail(f"grads should be a list of {len(params)} (dW, db) pairs, one per layer, "
                    f"but is {values.kind(grads)}")
+    shapes = [tuple(np.shape(g)) for pair in grads if isinstance(pair, (tuple, list))
+              for g in pair]
+    if shapes == [a.shape for layer in reversed(params) for a in layer] != \
+            [a.shape for layer in params for a in layer]:
+        raise Fail("grads are in reverse order (the last layer first): grads[0] must be "
+                   "(dW_1, db_1), the first layer's, as in params")
     out = []
     for layer, (pair, (w, b)) in enumerate(zip(grads, params), 1):
         dw, db = values.parts(pair, f"grads[{layer - 1}]", (f"dW_{layer}", f"db_{layer}"))
@@ -178,7 +209,7 @@ def gradients(student, rng):
 
     numeric = numerical_gradients(losses, arrays, range(len(arrays)), 1.0)
     names = [f"{p}_{layer}" for layer in range(1, len(params) + 1) for p in ("dW", "db")]
-    wrong = []
+    wrong, wrong_names = [], []
     for got, num, name in zip(analytic, numeric, names):
         try:
             assert_gradient(got, num, name, factors=[
@@ -189,10 +220,16 @@ def gradients(student, rng):
                                         "gradients are sums")])
         except Fail as exc:
             wrong.append(str(exc))
+            wrong_names.append(name)
     if wrong:
-        right = len(names) - len(wrong)
-        raise Fail(f"compared with numerical gradients of your loss, {len(wrong)} of "
-                   f"{len(names)} gradients are wrong ({right} right). First: {wrong[0]}")
+        right = [n for n in names if n not in wrong_names]
+        where = (f"{', '.join(wrong_names)} are wrong; {', '.join(right)} are right"
+                 if right else "all of them are wrong")
+        hint = (": the top layer is right, so the delta recursion to the layers below is broken "
+                "(see the hidden_delta checks)" if names[-1] in right and names[0] in wrong_names
+                else "")
+        raise Fail(f"compared with numerical gradients of your loss, {where}{hint}. "
+                   f"First: {wrong[0]}")
 
 
 def delta_recursion(student, rng):
@@ -238,7 +275,8 @@ def hidden_network(student, rng, ref):
 
 
 CHECKS = [
-    Check("sigmoid, sigmoid_prime: values, |z| up to 1000", "sigmoid", 1, sigmoid_values),
+    Check("sigmoid: values for |z| up to 1000", "sigmoid", 0.5, sigmoid_values),
+    Check("sigmoid_prime: values for |z| up to 1000", "sigmoid_prime", 0.5, sigmoid_prime_values),
     Check("mlp_forward: a 3-layer network", "mlp_forward", 1, forward_pass),
     Check("output_delta: (a_L - y) * sigmoid'(z_L)", "output_delta", 1, output_delta),
     Check("hidden_delta: (delta_next W_next) * sigmoid'(z)", "hidden_delta", 1, hidden_delta),

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import values
 from ..checks import Check
-from ..compare import Fail, Tol, assert_close
+from ..compare import Fail, Tol, assert_close, mismatch
 from ..stats import FALSE_FAILURE, binomial_interval, mean_interval
 from ..wire import Generator
 
@@ -36,6 +36,11 @@ def forward(student, x, p, train=True, rng=None):
 def dropped(out, x, p):
     """The mask read from the output, after checking every entry is 0 or x / (1 - p)."""
     kept = out != 0
+    if (0 < p and np.allclose(out[kept], x[kept] / p, rtol=1e-12, atol=0)
+            and abs((~kept).mean() - (1 - p)) < abs((~kept).mean() - p)):
+        raise Fail(f"with p = {p}, about 1 - p of the entries are dropped and the kept ones are "
+                   "divided by p: p is the probability of dropping, not of keeping (keep with "
+                   "probability 1 - p and divide by 1 - p)")
     if not np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-12, atol=0):
         for scale, sentence in ((1 / max(p, 1e-300), "kept entries are divided by p; inverted "
                                  "dropout divides by the keep probability 1 - p"),
@@ -60,14 +65,40 @@ def count_variance_interval(m, p, rows):
 
 # -- public checks ------------------------------------------------------------------------------
 
-def inference_identity(student, rng):
-    x = inputs(rng, (20, 7))
-    out, cache = forward(student, x, 0.4, train=False)
-    assert_close(out, x, "out when not training (it must be x itself)", tol=ROUND_OFF)
+def check_fraction(out, x, p):
+    """The dropped fraction within its Chernoff interval: a correct dropout fails this with
+    probability below FALSE_FAILURE (1e-9)."""
+    fraction = dropped(out, x, p).mean()
+    lo, hi = binomial_interval(x.size, p)
+    if not lo <= fraction <= hi:
+        swapped = " (about 1 - p: p is the probability of dropping, not of keeping)" \
+            if abs(fraction - (1 - p)) < abs(fraction - p) else ""
+        raise Fail(f"with p = {p:.3g}, {fraction:.4f} of {x.size} entries are dropped; a correct "
+                   f"dropout drops between {lo:.4f} and {hi:.4f} (it fails with probability "
+                   f"below {FALSE_FAILURE:g}){swapped}")
+
+
+def inference_factors(p):
+    return [(1 / (1 - p), "it is scaled by 1 / (1 - p); inverted dropout scales only in training "
+             "and leaves inference alone"),
+            (1 - p, "it is multiplied by 1 - p; that is the old (non-inverted) dropout, here "
+             "inference leaves x alone")]
+
+
+def inference_out(student, rng):
+    x, p = inputs(rng, (20, 7)), 0.4
+    out, _ = forward(student, x, p, train=False)
+    assert_close(out, x, "out when not training (it must be x itself)", tol=ROUND_OFF,
+                 factors=inference_factors(p))
+
+
+def inference_dx(student, rng):
+    x, p = inputs(rng, (20, 7)), 0.4
+    _, cache = forward(student, x, p, train=False)
     dout = rng.normal(size=x.shape)
     dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=x.shape)
     assert_close(dx, dout, "dx after a forward pass that was not training (it must be dout)",
-                 tol=ROUND_OFF)
+                 tol=ROUND_OFF, factors=inference_factors(p))
 
 
 def kept_are_scaled(student, rng):
@@ -80,18 +111,10 @@ def kept_are_scaled(student, rng):
 
 
 def dropped_fraction(student, rng):
-    n = 20_000
     for p in (0.1, 0.8):  # asymmetric rates: at p = 0.5 a swapped convention is invisible
         x = inputs(rng, (200, 100))
         out, _ = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
-        fraction = dropped(out, x, p).mean()
-        lo, hi = binomial_interval(n, p)  # P(a correct dropout lands outside) <= 1e-9
-        if not lo <= fraction <= hi:
-            swapped = " (about 1 - p: p is the probability of dropping, not of keeping)" \
-                if abs(fraction - (1 - p)) < 0.05 else ""
-            raise Fail(f"with p = {p}, {fraction:.4f} of {n} entries are dropped; a correct "
-                       f"dropout drops between {lo:.4f} and {hi:.4f} (it fails with probability "
-                       f"below {FALSE_FAILURE:g}){swapped}")
+        check_fraction(out, x, p)
 
 
 def independent_elements(student, rng):
@@ -163,15 +186,22 @@ def backward_same_mask(student, rng):
     for p in (0.2, 0.7):
         x = inputs(rng, (40, 30))
         out, cache = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
+        forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))  # another call in between
         dout = rng.normal(size=x.shape)
         dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=x.shape)
         mask = ~dropped(out, x, p)
-        assert_close(dx, dout * out / x, f"dx with p = {p} (dout through the forward's mask, "
-                     "scaled by 1 / (1 - p))", tol=ROUND_OFF, alternatives=[
-                         (dout * mask, "the kept gradients are not scaled by 1 / (1 - p)"),
-                         (dout * mask / p, "the kept gradients are divided by p; divide by 1 - p"),
-                         (dout * ~mask / (1 - p), "dx flows through the dropped entries; it must "
-                          "flow through the kept ones")])
+        what = f"dx with p = {p} (dout through the forward's mask, scaled by 1 / (1 - p))"
+        alternatives = [
+            (dout * mask, "the kept gradients are not scaled by 1 / (1 - p)"),
+            (dout * mask / p, "the kept gradients are divided by p; divide by 1 - p"),
+            (dout * ~mask / (1 - p), "dx flows through the dropped entries; it must flow "
+             "through the kept ones")]
+        named = [sentence for alt, sentence in alternatives if not mismatch(dx, alt, ROUND_OFF).any()]
+        if not named and not np.array_equal(dx != 0, mask):
+            raise Fail(f"with p = {p}, dx is zero where the forward pass kept x, or nonzero "
+                       "where it dropped it: the backward pass must use the mask in the cache "
+                       "it is given, not draw a new mask (or reuse the last call's)")
+        assert_close(dx, dout * out / x, what, tol=ROUND_OFF, alternatives=alternatives)
 
 
 def rejects_bad_p(student, rng):
@@ -189,28 +219,31 @@ def rejects_bad_p(student, rng):
 
 # -- hidden checks ------------------------------------------------------------------------------
 
-def hidden_rates(student, rng, ref):
-    """Fresh shapes and rates: fraction within its bound, scale and backward exact. The
-    reference is used only for what is not random (inference and backward given a mask)."""
+def hidden_forward(student, rng, ref):
+    """Fresh shapes and rates: the fraction within its bound and the scale. The reference is
+    used only for what is not random (inference)."""
     p = float(rng.uniform(0.05, 0.95))
-    shape = (int(rng.integers(100, 300)), int(rng.integers(50, 200)))
-    x = inputs(rng, shape)
-    out, cache = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
-    fraction = dropped(out, x, p).mean()
-    lo, hi = binomial_interval(x.size, p)  # P(a correct dropout lands outside) <= 1e-9
-    if not lo <= fraction <= hi:
-        raise Fail(f"with p = {p:.3f}, {fraction:.4f} of the entries are dropped; expected "
-                   f"between {lo:.4f} and {hi:.4f}")
-    dout = rng.normal(size=shape)
-    dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=shape)
-    assert_close(dx, ref.dropout_backward(dout, out / x), f"dx with p = {p:.3f}", tol=ROUND_OFF)
+    x = inputs(rng, (int(rng.integers(100, 300)), int(rng.integers(50, 200))))
+    out, _ = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
+    check_fraction(out, x, p)
     test_out, _ = forward(student, x, p, train=False)
     assert_close(test_out, ref.dropout_forward(x, p, train=False)[0], "out when not training",
-                 tol=ROUND_OFF)
+                 tol=ROUND_OFF, factors=inference_factors(p))
+
+
+def hidden_backward(student, rng, ref):
+    p = float(rng.uniform(0.05, 0.95))
+    x = inputs(rng, (int(rng.integers(20, 100)), int(rng.integers(20, 100))))
+    out, cache = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
+    dout = rng.normal(size=x.shape)
+    dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=x.shape)
+    assert_close(dx, dout * out / x, f"dx with p = {p:.3f}", tol=ROUND_OFF, factors=[
+        (1 - p, "the kept gradients are not divided by 1 - p")])
 
 
 CHECKS = [
-    Check("inference: out is x and dx is dout", "dropout_forward", 0.5, inference_identity),
+    Check("inference: out is x", "dropout_forward", 0.25, inference_out),
+    Check("inference: dx is dout", "dropout_backward", 0.25, inference_dx),
     Check("forward: kept entries are x / (1 - p)", "dropout_forward", 1, kept_are_scaled),
     Check("forward: the dropped fraction is p (p = 0.1 and 0.8)", "dropout_forward", 1.5,
           dropped_fraction),
@@ -221,5 +254,8 @@ CHECKS = [
           same_state_same_mask),
     Check("backward: the forward's mask and scale", "dropout_backward", 1.5, backward_same_mask),
     Check("forward: p outside [0, 1) raises ValueError", "dropout_forward", 1, rejects_bad_p),
-    Check("hidden: random rates and shapes", "dropout_forward", 1, hidden_rates, hidden=True),
+    Check("hidden: forward at a random rate and shape", "dropout_forward", 0.5, hidden_forward,
+          hidden=True),
+    Check("hidden: backward at a random rate and shape", "dropout_backward", 0.5,
+          hidden_backward, hidden=True),
 ]

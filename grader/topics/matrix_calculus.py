@@ -30,6 +30,11 @@ def central(f, x, h):
     return np.stack(cols, axis=1)
 
 
+def all_at_once(f, x, h):
+    column = (f(x + h) - f(x - h)) / (2 * h)
+    return np.repeat(column[:, None], len(x), axis=1)
+
+
 def forward_difference(f, x, h):
     return np.stack([(f(x + h * e) - f(x)) / h for e in np.eye(len(x))], axis=1)
 
@@ -63,7 +68,11 @@ def central_differences(student, rng):
                       "f(x - h e_j)) / (2h), accurate to O(h^2) instead of O(h)"),
                      (central(f, x, 1e-6), "it ignores the h argument (use h, default 1e-6)"),
                      (central(f, x, 1e-3) / 2, "it divides by 4h; the central difference "
-                      "divides by 2h")])
+                      "divides by 2h"),
+                     (central(f, x, 1e-3) * 2, "it divides by h; the central difference "
+                      "divides by 2h"),
+                     (all_at_once(f, x, 1e-3), "every column is the same: it moves all "
+                      "coordinates at once; perturb one coordinate at a time, x + h e_j")])
     default = jacobian_of(student, probe, x)
     assert_close(default, central(f, x, 1e-6), "numerical_jacobian(f, x) with the default h",
                  tol=Tol(rtol=1e-6, atol=1e-6))
@@ -77,7 +86,9 @@ def orientation(student, rng):
     got = values.array(got, "numerical_jacobian(f, x) for f: R^5 -> R^2", shape=(2, 5))
     analytic = (1 - np.tanh(w @ x + b) ** 2)[:, None] * w
     assert_close(got, analytic, "numerical_jacobian(f, x) for f(x) = tanh(W x + b)",
-                 tol=Tol(rtol=1e-6, atol=1e-7))
+                 tol=Tol(rtol=1e-6, atol=1e-7), alternatives=[
+                     (forward_difference(f, x, 1e-5), "it uses forward differences; the spec's "
+                      "J uses central differences (f(x + h e_j) - f(x - h e_j)) / (2h)")])
 
 
 def sigmoid_jacobian(student, rng):
@@ -92,7 +103,9 @@ def sigmoid_jacobian(student, rng):
         (np.diag(z * (1 - z)), "it is diag(z (1 - z)); the derivative is s (1 - s) with "
          "s = sigmoid(z)"),
         (np.outer(s, 1 - s), "it is the outer product s (1 - s)^T; the sigmoid acts elementwise, "
-         "so its Jacobian is diagonal")])
+         "so its Jacobian is diagonal"),
+        (np.diag(s) - np.outer(s, s), "it is softmax's Jacobian; the sigmoid acts elementwise, "
+         "so its Jacobian is diagonal (the off-diagonal entries are 0)")])
 
 
 def softmax_jacobian(student, rng):
@@ -109,7 +122,9 @@ def softmax_jacobian(student, rng):
              "on every input, so the off-diagonal entries are -s_i s_j"),
             (np.outer(s, s) - np.diag(s), "the sign is flipped: diag(s) - s s^T"),
             (np.diag(s) - s @ s, "s^T s (a number) is subtracted; the Jacobian subtracts the "
-             "outer product s s^T")])
+             "outer product s s^T"),
+            (np.diag(s) - s * s, "s * s multiplies elementwise (and broadcasts); subtract the "
+             "outer product s s^T (np.outer(s, s))")])
 
 
 def chain_order(student, rng):
@@ -132,21 +147,23 @@ def chain_order(student, rng):
 
 
 def vector_jacobian_products(student, rng):
-    shapes = [(4, 2), (5, 4), (3, 5)]
-    mats = [rng.normal(size=s) for s in shapes]
     g = rng.normal(size=3)
-    got = values.array(student.call("scalar_chain_grad", mats, g), "scalar_chain_grad",
-                       shape=(2,))
-    assert_close(got, mats[0].T @ mats[1].T @ mats[2].T @ g,
-                 "scalar_chain_grad for Jacobians of shapes (4, 2), (5, 4), (3, 5)")
-    square = [rng.normal(size=(3, 3)) for _ in range(3)]
+    square = [rng.normal(size=(3, 3)) for _ in range(3)]  # first: wrong orders still run
     got = values.array(student.call("scalar_chain_grad", square, g), "scalar_chain_grad",
                        shape=(3,))
     product = square[2] @ square[1] @ square[0]
     assert_close(got, product.T @ g, "scalar_chain_grad for 3 x 3 Jacobians", alternatives=[
         (product @ g, "the transpose is missing: dz/dx = (J_n ... J_1)^T grad_out"),
+        (square[0] @ square[1] @ square[2] @ g, "the transpose is missing from each step: a "
+         "vector-Jacobian product is g <- J_k^T g"),
         ((square[0] @ square[1] @ square[2]).T @ g, "the Jacobians are chained in the wrong "
          "order: multiply grad_out by J_n^T first, then J_(n-1)^T, ...")])
+    shapes = [(4, 2), (5, 4), (3, 5)]
+    mats = [rng.normal(size=s) for s in shapes]
+    got = values.array(student.call("scalar_chain_grad", mats, g), "scalar_chain_grad",
+                       shape=(2,))
+    assert_close(got, mats[0].T @ mats[1].T @ mats[2].T @ g,
+                 "scalar_chain_grad for Jacobians of shapes (4, 2), (5, 4), (3, 5)")
 
 
 # -- hidden checks ------------------------------------------------------------------------------
@@ -155,9 +172,12 @@ def hidden_jacobian(student, rng, ref):
     p, m = (int(v) for v in rng.integers(1, 7, size=2))
     w, b = rng.normal(size=(p, m)), rng.normal(size=p)
     x = rng.normal(size=m)
+    f = probes.build("tanh_affine", w, b)
     got = jacobian_of(student, Probe("tanh_affine", w, b), x, 1e-4)
-    assert_close(got, ref.numerical_jacobian(probes.build("tanh_affine", w, b), x, 1e-4),
-                 f"numerical_jacobian for f: R^{m} -> R^{p}", tol=FORMULA)
+    assert_close(got, ref.numerical_jacobian(f, x, 1e-4), f"numerical_jacobian for f: R^{m} -> "
+                 f"R^{p}", tol=FORMULA, alternatives=[
+                     (forward_difference(f, x, 1e-4), "it uses forward differences; the spec's "
+                      "J uses central differences")])
 
 
 def fresh_chain(rng):

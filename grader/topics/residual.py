@@ -67,6 +67,27 @@ def forward_formula(student, rng):
     ])
 
 
+UNGATED = "dz is not gated by the ReLU: multiply dout W2 by relu'(z) = (z > 0)"
+RELU_ON_GRADIENT = ("ReLU is applied to the gradient; the backward pass gates it instead: "
+                    "dz = (dout W2) * (z > 0)")
+
+
+def mistakes(args, dout):
+    """Gradients as the usual backward mistakes compute them: name -> [(value, sentence)]."""
+    x, w1, b1, w2, b2 = args
+    z = x @ w1.T + b1
+    h = np.maximum(z, 0)
+    wrong_dz = {UNGATED: dout @ w2, RELU_ON_GRADIENT: np.maximum(dout @ w2, 0)}
+    return {
+        "dx": [(dout, "dx is exactly dout: the path through F (dz W1) is missing; dx = dout + "
+                "dz W1")] + [(dout + dz @ w1, why) for why, dz in wrong_dz.items()],
+        "dW1": [(dz.T @ x, why) for why, dz in wrong_dz.items()],
+        "db1": [(dz.sum(axis=0), why) for why, dz in wrong_dz.items()],
+        "dW2": [(dout.T @ z, "dW2 uses z; the second layer sees h = relu(z), so dW2 = dout^T h")],
+        "db2": [],
+    }
+
+
 def backward_dx(student, rng):
     args = away_from_kinks(rng, lambda: block(rng, 5, 4, 6))
     dout = rng.normal(size=args[0].shape)
@@ -75,7 +96,7 @@ def backward_dx(student, rng):
     numeric, = numerical_gradients(outputs(student), args, [0], dout)
     assert_gradient(dx, numeric, "dx", alternatives=[
         (numeric - dout, "the skip path is missing from dx: the identity passes dout straight "
-         "through, so add dout")])
+         "through, so add dout")] + mistakes(args, dout)["dx"])
 
 
 def backward_params(student, rng):
@@ -85,10 +106,31 @@ def backward_params(student, rng):
     grads = backward(student, dout, cache, args)
     numeric = numerical_gradients(outputs(student), args, [1, 2, 3, 4], dout)
     n = args[0].shape[0]
+    wrong = mistakes(args, dout)
     for got, num, name in zip(grads[1:], numeric, NAMES[1:]):
-        assert_gradient(got, num, name, factors=[
+        assert_gradient(got, num, name, alternatives=wrong[name], factors=[
             (1 / n, f"it is averaged over the batch; parameter gradients sum over the N = {n} "
              "examples")])
+
+
+def cache_of_its_own_call(student, rng):
+    """Backward must use the cache it is given: two forward calls, then the first one's
+    backward must equal what it gives right after its own forward."""
+    first = away_from_kinks(rng, lambda: block(rng, 4, 3, 5))
+    second = away_from_kinks(rng, lambda: block(rng, 4, 3, 5))
+    dout = rng.normal(size=first[0].shape)
+    _, cache = forward(student, first)
+    alone = backward(student, dout, cache, first)
+    _, cache = forward(student, first)
+    forward(student, second)
+    interleaved = backward(student, dout, cache, first)
+    for a, b, name in zip(alone, interleaved, NAMES):
+        if not np.all(np.isfinite(a)):
+            raise Fail(f"{name} contains NaN or inf")
+        if not np.array_equal(a, b):
+            raise Fail(f"{name} changes when another forward call comes between a forward and "
+                       "its backward: the backward pass must use only the cache it is given "
+                       "(not values kept in a global from the last call)")
 
 
 def identity_path(student, rng):
@@ -181,12 +223,14 @@ def hidden_backward(student, rng, ref):
 
 
 CHECKS = [
-    Check("forward: x + relu(x W1^T + b1) W2^T + b2", "residual_forward", 2, forward_formula),
+    Check("forward: x + relu(x W1^T + b1) W2^T + b2", "residual_forward", 1.5, forward_formula),
     Check("backward: dx matches the numerical gradient", "residual_backward", 1.5, backward_dx),
     Check("backward: dW1, db1, dW2, db2 match numerical gradients", "residual_backward", 2,
           backward_params),
     Check("identity: zero weights give out = x and dx = dout exactly", "residual_backward", 1,
           identity_path),
+    Check("backward: uses the cache it is given", "residual_backward", 0.5,
+          cache_of_its_own_call),
     Check("composite: the gradient survives 10 stacked blocks", "residual_backward", 1.5,
           deep_stack),
     Check("hidden: forward on fresh inputs", "residual_forward", 0.5, hidden_forward, hidden=True),

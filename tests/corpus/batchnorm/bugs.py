@@ -215,7 +215,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="backward recomputes the std without eps", function="batchnorm_backward",
-         message="eps missing or misplaced", code='''
+         message="missing or misplaced", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     var = x.var(axis=0)
