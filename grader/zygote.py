@@ -215,10 +215,9 @@ def main():
             userns = True
         except OSError:
             pass
-    iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
+    # No parent-death signal here: it would fire when the grader *thread* that started this
+    # zygote ends. The zygote ends instead when the grader's end of the socket closes.
     iso.prctl(iso.PR_SET_CHILD_SUBREAPER, 1)
-    if os.getppid() == 1:
-        os._exit(1)
     import numpy  # noqa: F401  (the point of the zygote)
     import numpy.linalg, numpy.random, numpy.fft  # noqa: E401,F401
     from . import child  # noqa: F401
@@ -239,7 +238,8 @@ def main():
     sock.send(json.dumps({"ready": failure is None, "protections": report}).encode())
     while True:
         msg = sock.recv(1 << 16)
-        if not msg:
+        if not msg:  # the grader is gone: take every student process and its leftovers along
+            sweep_children()
             return
         req = json.loads(msg)
         if req["op"] == "spawn":

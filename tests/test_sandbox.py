@@ -587,3 +587,31 @@ def test_a_python_under_a_private_home_stays_importable_after_the_uid_drop(tmp_p
     finally:
         z.close()
     assert got == 42.0
+
+
+@pytest.mark.parametrize("isolation", [[], ["--no-namespaces"]])
+def test_killing_the_grader_ends_its_student_processes(tmp_path, isolation):
+    """A grader killed mid-batch leaves nothing running: its zygotes see the socket close and
+    exit, and their student processes die with them."""
+    os.chmod(tmp_path, 0o755)
+    marker = f"{os.getpid()}.{time.time_ns() % 10 ** 6}"
+    (tmp_path / "batchnorm.py").write_text(reference_source("batchnorm") + textwrap.dedent(f"""
+        import os, time
+        def batchnorm_forward(x, gamma, beta, eps=1e-5):
+            if os.fork() == 0:
+                os.execv("/bin/sleep", ["sleep", "{marker}"])
+            time.sleep(600)
+    """))
+    grader = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--call-timeout", "600",
+                               *isolation, str(tmp_path / "batchnorm.py")], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_with(marker), "the student process never started"
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_with(marker) == []
