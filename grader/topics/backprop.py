@@ -121,13 +121,18 @@ def output_delta(student, rng):
     z = rng.normal(0, 2, size=(n, k))
     a, y = sigmoid(z), rng.uniform(0, 1, size=(n, k))
     got = array(student, "output_delta", (n, k), a, y, z)
-    assert_close(got, (a - y) * sigmoid_prime(z), "output_delta(a_L, y, z_L)", alternatives=[
+    assert_close(got, (a - y) * sigmoid_prime(z), "output_delta(a_L, y, z_L)",
+                 alternatives=output_delta_mistakes(a, y, z))
+
+
+def output_delta_mistakes(a, y, z):
+    return [
         ((a - y) * sigmoid_prime(a), "it uses sigmoid'(a_L); the derivative is taken at the "
          "pre-activation: sigmoid'(z_L) = a_L (1 - a_L)"),
         (a - y, "sigmoid'(z_L) is missing: delta_L = (a_L - y) * sigmoid'(z_L)"),
         ((y - a) * sigmoid_prime(z), "the sign is flipped: (a_L - y), not (y - a_L)"),
         ((a - y) * z * (1 - z), "it uses z (1 - z); sigmoid'(z) = a (1 - a) with a = sigmoid(z)"),
-    ])
+    ]
 
 
 def hidden_delta(student, rng):
@@ -227,7 +232,8 @@ def gradients(student, rng):
                  if right else "all of them are wrong")
         hint = (": the top layer is right, so the delta recursion to the layers below is broken "
                 "(see the hidden_delta checks)" if names[-1] in right and names[0] in wrong_names
-                else "")
+                else ": even the top layer is wrong, so start with output_delta and the loss"
+                if names[-1] in wrong_names else "")
         raise Fail(f"compared with numerical gradients of your loss, {where}{hint}. "
                    f"First: {wrong[0]}")
 
@@ -252,7 +258,8 @@ def delta_recursion(student, rng):
     numeric = [numerical_gradients(loss_from(l), [zs[l]], [0], 1.0)[0] for l in range(len(zs))]
     top = len(zs) - 1
     got = array(student, "output_delta", zs[top].shape, acts[-1], y, zs[top])
-    assert_gradient(got, numeric[top], f"output_delta for layer {top + 1} (of {top + 1})")
+    assert_gradient(got, numeric[top], f"output_delta for layer {top + 1} (of {top + 1})",
+                    alternatives=output_delta_mistakes(acts[-1], y, zs[top]))
     for l in range(top - 1, -1, -1):
         got = array(student, "hidden_delta", zs[l].shape, numeric[l + 1], params[l + 1][0], zs[l])
         assert_gradient(got, numeric[l], f"hidden_delta for layer {l + 1}, from the exact delta "

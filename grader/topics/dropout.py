@@ -38,7 +38,7 @@ def dropped(out, x, p):
     kept = out != 0
     if (0 < p and np.allclose(out[kept], x[kept] / p, rtol=1e-12, atol=0)
             and abs((~kept).mean() - (1 - p)) < abs((~kept).mean() - p)):
-        raise Fail(f"with p = {p}, about 1 - p of the entries are dropped and the kept ones are "
+        raise Fail(f"with p = {p:.3g}, about 1 - p of the entries are dropped and the kept ones are "
                    "divided by p: p is the probability of dropping, not of keeping (keep with "
                    "probability 1 - p and divide by 1 - p)")
     if not np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-12, atol=0):
@@ -49,8 +49,8 @@ def dropped(out, x, p):
                                 (1 - p, "kept entries are multiplied by 1 - p; inverted dropout "
                                  "divides by it")):
             if np.allclose(out[kept], x[kept] * scale, rtol=1e-12, atol=0):
-                raise Fail(f"with p = {p}: {sentence}")
-        raise Fail(f"with p = {p}, some entries of out are neither 0 nor x / (1 - p)")
+                raise Fail(f"with p = {p:.3g}: {sentence}")
+        raise Fail(f"with p = {p:.3g}, some entries of out are neither 0 nor x / (1 - p)")
     return ~kept
 
 

@@ -66,7 +66,7 @@ def forward_leaves_x_alone(student, rng):
 
 
 def backward_leaves_dout_alone(student, rng):
-    x = mixed(rng, (5, 4))
+    x = avoid_kinks(rng.normal(size=(5, 4)))  # no zeros: only the in-place question matters
     dout = rng.normal(size=x.shape)
     _, cache = forward(student, x)
     backward(student, dout, cache)
@@ -114,7 +114,10 @@ def hidden_backward(student, rng, ref):
     x, dout = mixed(rng, shape), rng.normal(size=shape)
     _, cache = forward(student, x)
     assert_close(backward(student, dout, cache), ref.relu_backward(dout, ref.relu_forward(x)[1]),
-                 f"relu_backward on random x of shape {shape}", tol=EXACT)
+                 f"relu_backward on random x of shape {shape}", tol=EXACT, alternatives=[
+                     (dout * (x >= 0), "at x == 0 it passes dout; the gradient there is 0 (use "
+                      "x > 0)"),
+                     (dout * (dout > 0), "it looks at the sign of dout; the gate is the sign of x")])
 
 
 CHECKS = [

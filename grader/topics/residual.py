@@ -218,8 +218,10 @@ def hidden_backward(student, rng, ref):
     dout = rng.normal(size=(n, d))
     _, cache = forward(student, args)
     expected = ref.residual_backward(dout, ref.residual_forward(*args)[1])
+    wrong = mistakes(args, dout)
+    wrong["dx"].append((expected[0] - dout, "the skip path is missing from dx: add dout"))
     for got, e, name in zip(backward(student, dout, cache, args), expected, NAMES):
-        assert_close(got, e, f"{name} for N, D, H = {n}, {d}, {hidden}")
+        assert_close(got, e, f"{name} for N, D, H = {n}, {d}, {hidden}", alternatives=wrong[name])
 
 
 CHECKS = [
