@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -134,10 +135,11 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(student_env(), PYTHONPATH=os.path.dirname(GRADER_PACKAGE),
                    PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1")
+        self.stderr = tempfile.TemporaryFile()  # a file, not a pipe: it can never fill up
         self.process = subprocess.Popen(
             [sys.executable, "-s", "-m", "grader.zygote", str(child.fileno())],
             pass_fds=[child.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL, stderr=self.stderr)
         child.close()
         self.sock = parent
         self.sock.send(json.dumps(self.conf).encode())
@@ -147,7 +149,8 @@ class Zygote:
         except socket.timeout:
             reply = b""
         if not reply:
-            err = self.process.stderr.read().decode(errors="replace") if self.process.poll() else ""
+            self.stderr.seek(0)
+            err = self.stderr.read().decode(errors="replace")
             self.close()
             raise RuntimeError(f"the grader's zygote process failed to start: {err[-2000:]}")
         ready = json.loads(reply)
@@ -188,7 +191,7 @@ class Zygote:
             if self.process.poll() is None:
                 self.process.kill()
             self.process.wait()
-            self.process.stderr.close()
+            self.stderr.close()
 
 
 class StudentProcess:

@@ -19,6 +19,18 @@ def kl_bernoulli(a, p):
     return term(a, p) + term(1 - a, 1 - p)
 
 
+def boundary(inside, outside, is_inside, steps=100):
+    """Bisection between a point where is_inside holds and one where it does not; returns the
+    outer end of the final bracket (so the result itself is outside, i.e. conservative)."""
+    for _ in range(steps):
+        mid = (inside + outside) / 2
+        if is_inside(mid):
+            inside = mid
+        else:
+            outside = mid
+    return outside
+
+
 def binomial_interval(n, p, alpha=FALSE_FAILURE):
     """(lo, hi) with P(K/n < lo) + P(K/n > hi) <= alpha for K ~ Binomial(n, p).
 
@@ -26,21 +38,10 @@ def binomial_interval(n, p, alpha=FALSE_FAILURE):
     """
     if not 0 < p < 1:
         return (p, p)
-    target = math.log(2 / alpha) / n
-
-    def solve(inside, outside):
-        # bisection for the point where n KL(a || p) = log(2 / alpha), between p and the edge
-        for _ in range(200):
-            mid = (inside + outside) / 2
-            if kl_bernoulli(mid, p) < target:
-                inside = mid
-            else:
-                outside = mid
-        return outside
-
-    hi = 1.0 if kl_bernoulli(1.0, p) < target else solve(p, 1.0)
-    lo = 0.0 if kl_bernoulli(0.0, p) < target else solve(p, 0.0)
-    return (lo, hi)
+    target = math.log(2 / alpha) / n  # the point where n KL(a || p) = log(2 / alpha)
+    acceptable = lambda a: kl_bernoulli(a, p) < target
+    return tuple(edge if acceptable(edge) else boundary(p, edge, acceptable, 200)
+                 for edge in (0.0, 1.0))
 
 
 def binomial_outside_probability(n, p, lo, hi):
@@ -84,25 +85,10 @@ def mean_interval(values, probs, n, alpha=FALSE_FAILURE):
                 lo_l *= 2
             if abs(lo_l) > 1e6 or hi_l > 1e6:
                 break
-        for _ in range(100):
-            mid = (lo_l + hi_l) / 2
-            if tilted_mean(mid) < a:
-                lo_l = mid
-            else:
-                hi_l = mid
-        lam = (lo_l + hi_l) / 2
+        lam = boundary(lo_l, hi_l, lambda mid: tilted_mean(mid) < a)
         return lam * a - log_mgf(lam)
 
-    def edge(far):
-        if rate(far) < target:
-            return far  # even the most extreme mean is not rare enough to reject
-        inside, outside = mu, far
-        for _ in range(100):
-            mid = (inside + outside) / 2
-            if rate(mid) < target:
-                inside = mid
-            else:
-                outside = mid
-        return outside
-
-    return edge(float(v.min())), edge(float(v.max()))
+    acceptable = lambda a: rate(a) < target
+    # an edge that is acceptable: even the most extreme mean is not rare enough to reject
+    return tuple(edge if acceptable(edge) else boundary(mu, edge, acceptable)
+                 for edge in (float(v.min()), float(v.max())))
