@@ -8,6 +8,7 @@ import numpy as np
 from .. import probes, values
 from ..checks import Check
 from ..compare import Fail, Tol, assert_close
+from ..gradcheck import assert_gradient
 from ..wire import Probe
 
 ID = "matrix_calculus"
@@ -99,7 +100,8 @@ def sigmoid_jacobian(student, rng):
         raise Fail("sigmoid_jacobian returned a vector of shape (m,): the Jacobian is the (m, m) "
                    "matrix diag(s (1 - s)) (np.diag turns the vector into it)")
     got = values.array(got, "sigmoid_jacobian(z)", shape=(len(z), len(z)))
-    assert_close(got, np.diag(s * (1 - s)), "sigmoid_jacobian(z)", alternatives=[
+    assert_gradient(got, central(sigmoid, z, 1e-5), "sigmoid_jacobian(z), compared with the "
+                    "numerical Jacobian of the sigmoid,", alternatives=[
         (np.diag(z * (1 - z)), "it is diag(z (1 - z)); the derivative is s (1 - s) with "
          "s = sigmoid(z)"),
         (np.outer(s, 1 - s), "it is the outer product s (1 - s)^T; the sigmoid acts elementwise, "
@@ -117,7 +119,8 @@ def softmax_jacobian(student, rng):
         if not np.all(np.isfinite(got)):
             raise Fail(f"{what} contains nan or inf: compute softmax with the maximum of z "
                        "subtracted first")
-        assert_close(got, np.diag(s) - np.outer(s, s), what, alternatives=[
+        assert_gradient(got, central(softmax, z, 1e-5), f"{what}, compared with the numerical "
+                        "Jacobian of softmax,", alternatives=[
             (np.diag(s * (1 - s)), "only the diagonal is there; every output of softmax depends "
              "on every input, so the off-diagonal entries are -s_i s_j"),
             (np.outer(s, s) - np.diag(s), "the sign is flipped: diag(s) - s s^T"),
