@@ -5,9 +5,11 @@ import sys
 import time
 
 from . import __version__, journal as journal_mod, report, submissions
-from .grading import Options, Pool, find_solutions, max_score
+from .grading import PROJECT_SOLUTIONS, Options, Pool, find_solutions, max_score
 from .sandbox import Limits
 from .topics import TOPIC_IDS
+
+PROJECT_ASSIGNMENTS = os.path.join(os.path.dirname(PROJECT_SOLUTIONS), "assignments")
 
 GRADE_HELP = """\
 Grade submissions: each PATH is a .py module, an .ipynb notebook, or a folder of them (searched
@@ -76,14 +78,80 @@ def build_parser():
     g.add_argument("--no-namespaces", action="store_true",
                    help="do not use Linux namespaces (pid, network, private filesystem) even "
                         "where available; rlimits, a separate uid (as root) still apply")
+    g.add_argument("--gradebook", action="store_true",
+                   help="also write the scores into the nbgrader gradebook of the course the "
+                        "PATHs belong to (submitted/<student>/<assignment>/ layout; run nbgrader "
+                        "generate_assignment first)")
     g.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
+
+    n = commands.add_parser(
+        "nbgrader", help="write an nbgrader course directory for the topics",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write an nbgrader course in DIR: nbgrader_config.py, source/<assignment>/ "
+                    "with each notebook of --assignments, the reference solution inside "
+                    "solution regions and an autograded test cell per function (hidden checks "
+                    "in hidden-test regions), and the reference solutions in DIR/solutions/ "
+                    "for the hidden tests.",
+        epilog="then, in DIR:\n  nbgrader generate_assignment 06_batchnorm\n"
+               "  nbgrader autograde 06_batchnorm            (quick, runs in the student's kernel)\n"
+               "  grader grade --gradebook submitted/         (sandboxed, cannot be tampered with)")
+    n.add_argument("dir", metavar="DIR")
+    n.add_argument("--assignments", metavar="DIR", default=PROJECT_ASSIGNMENTS,
+                   help="student notebooks (default: this project's assignments/)")
+    n.add_argument("--solutions", metavar="DIR", help="reference solutions (default as for grade)")
+    n.add_argument("--course-id", default="dl-fundamentals")
+
+    v = commands.add_parser(
+        "validate", help="prove a course is sound (solutions, skeletons, notebooks)",
+        description="Check that every reference solution gets full marks, every notebook as "
+                    "shipped scores 0 without a grader error, every notebook with the solution "
+                    "filled in gets full marks, and every notebook runs top to bottom in a "
+                    "kernel. Exit status 1 if anything fails, with a report of what.")
+    v.add_argument("--assignments", metavar="DIR", default=PROJECT_ASSIGNMENTS)
+    v.add_argument("--solutions", metavar="DIR")
+    v.add_argument("--seeds", type=positive(int), default=3,
+                   help="seeds under which each solution must get full marks (default 3)")
+    v.add_argument("--no-execute", action="store_true",
+                   help="skip running the notebooks in a kernel")
     return parser
 
 
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    return grade(args, parser)
+    command = {"grade": grade, "nbgrader": write_nbgrader_course, "validate": validate_course}
+    return command[args.command](args, parser)
+
+
+def solutions_or_exit(args, parser):
+    if args.solutions and not os.path.isdir(args.solutions):
+        parser.error(f"--solutions {args.solutions}: no such folder")
+    solutions = find_solutions(args.solutions)
+    if solutions is None:
+        parser.error("no reference solutions found: pass --solutions DIR")
+    return solutions
+
+
+def write_nbgrader_course(args, parser):
+    from .nbgrader import write_course
+    if not os.path.isdir(args.assignments):
+        parser.error(f"--assignments {args.assignments}: no such folder")
+    written = write_course(args.dir, args.assignments, solutions_or_exit(args, parser),
+                           args.course_id)
+    print(f"wrote an nbgrader course in {args.dir}: {len(written)} assignments in source/ "
+          f"({', '.join(written)}), the reference solutions in solutions/")
+    print(f"next: cd {args.dir} && nbgrader generate_assignment {written[0] if written else 'NAME'}")
+    return 0
+
+
+def validate_course(args, parser):
+    from .validate import validate
+    if not os.path.isdir(args.assignments):
+        parser.error(f"--assignments {args.assignments}: no such folder")
+    ok = validate(args.assignments, solutions_or_exit(args, parser), seeds=args.seeds,
+                  run_notebooks=not args.no_execute)
+    print("the course is sound" if ok else "the course has problems (see FAIL above)")
+    return 0 if ok else 1
 
 
 def grade(args, parser):
@@ -136,6 +204,8 @@ def grade(args, parser):
             if journal:
                 journal.close()
     progress.done()
+    if args.gradebook:
+        record_in_gradebooks(results, args.paths)
     broken = sum(bool(c.get("grader_error")) for r in results for c in r["checks"])
     if broken:
         print(f"warning: {broken} check(s) failed because of an error in the grader itself, not "
@@ -146,6 +216,19 @@ def grade(args, parser):
     else:
         print(report.as_text(results, protections, meta, verbose=args.verbose))
     return 0
+
+
+def record_in_gradebooks(results, paths):
+    from .nbgrader import course_root_of, write_gradebook
+    roots = {course_root_of(p) for p in paths}
+    if None in roots:
+        print("warning: --gradebook: some PATHs are not inside an nbgrader course (no "
+              "nbgrader_config.py above them); their scores were not recorded", file=sys.stderr)
+    for root in sorted(r for r in roots if r):
+        problems = write_gradebook(root, results)
+        for line in problems:
+            print(f"warning: {line}", file=sys.stderr)
+        print(f"recorded scores in the gradebook of {root}", file=sys.stderr)
 
 
 class Progress:

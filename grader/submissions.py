@@ -47,6 +47,9 @@ def find(paths):
     that is not there is kept, so that it gets a result with an error."""
     out = []
     for path in paths:
+        if os.path.isfile(os.path.join(path, "nbgrader_config.py")) and os.path.isdir(
+                os.path.join(path, "submitted")):
+            path = os.path.join(path, "submitted")  # an nbgrader course: its submissions only
         if os.path.isdir(path):
             found = []
             for root, dirs, files in os.walk(path):

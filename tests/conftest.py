@@ -70,28 +70,9 @@ def split_functions(source):
             for node in tree.body if not isinstance(node, ast.Expr)]
 
 
-def function_bodies(source):
-    """name -> body text (without the docstring) of each top-level function in `source`."""
-    import ast
-    lines = source.splitlines()
-    out = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef):
-            body = node.body[1:] if isinstance(node.body[0], ast.Expr) and len(node.body) > 1 else node.body
-            out[node.name] = "\n".join(lines[body[0].lineno - 1:node.end_lineno])
-    return out
-
-
 def filled_notebook(path, source):
-    """The notebook at `path` with each skeleton's `raise NotImplementedError(...)` replaced by the
-    body of the same function in `source` (what a student who solved it hands in)."""
-    import re
+    """The notebook at `path` with each skeleton's stub replaced by the body of the same
+    function in `source` (what a student who solved it hands in)."""
     import nbformat
-    nb = nbformat.read(str(path), 4)
-    bodies = function_bodies(source)
-    for cell in nb.cells:
-        match = re.match(r"def (\w+)\(", cell.source) if cell.cell_type == "code" else None
-        if match and match.group(1) in bodies:
-            cell.source = re.sub(r"    raise NotImplementedError\(.*\)",
-                                 lambda _: bodies[match.group(1)], cell.source)
-    return nbformat.writes(nb)
+    from grader.validate import filled
+    return nbformat.writes(filled(nbformat.read(str(path), 4), source))

@@ -1,0 +1,131 @@
+"""The nbgrader workflow with the real nbgrader: a generated course, released notebooks equal to
+assignments/, autograde with partial credit, and the tamper-proof path through `grader grade`."""
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbformat import v4
+
+from conftest import ROOT
+from grader.nbgrader import points_of, write_course
+from grader.topics import TOPICS
+from grader.validate import filled
+
+BIN = os.path.dirname(sys.executable)
+ENV = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))  # nbgrader runs alembic
+
+
+def nbgrader(course, *args):
+    proc = subprocess.run([os.path.join(BIN, "nbgrader"), *args], cwd=course, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    write_course(str(root), str(ROOT / "assignments"), str(ROOT / "solutions"))
+    nbgrader(root, "generate_assignment", "04_relu")
+    return root
+
+
+def code_of(path):
+    nb = nbformat.read(str(path), 4)
+    return [c.source.rstrip() for c in nb.cells if c.cell_type == "code"]
+
+
+def test_source_notebooks_carry_solutions_and_hidden_tests(course):
+    nb = nbformat.read(str(course / "source" / "06_batchnorm" / "06_batchnorm.ipynb"), 4)
+    meta = [c.metadata.get("nbgrader") for c in nb.cells]
+    solutions = [m["grade_id"] for m in meta if m and m["solution"]]
+    tests = {m["grade_id"]: m["points"] for m in meta if m and m["grade"]}
+    assert solutions == list(TOPICS["batchnorm"].FUNCTIONS)
+    assert tests == {f"test_{fn}": points_of(TOPICS["batchnorm"], fn)
+                     for fn in TOPICS["batchnorm"].FUNCTIONS}
+    assert sum(tests.values()) == 10
+    text = "\n".join(c.source for c in nb.cells)
+    assert text.count("### BEGIN SOLUTION") == 4 and text.count("### BEGIN HIDDEN TESTS") == 4
+    for m in meta:
+        if m:
+            assert set(m) <= {"schema_version", "grade", "locked", "solution", "grade_id",
+                              "points", "checksum", "cell_type", "task"}
+    assert (course / "solutions" / "batchnorm.py").exists()
+
+
+def test_released_notebooks_equal_the_assignments_in_their_code(course):
+    assert code_of(course / "release" / "04_relu" / "04_relu.ipynb") == \
+        code_of(ROOT / "assignments" / "04_relu.ipynb")
+    # the other seven through nbgrader's own preprocessors, in-process (seconds instead of a minute)
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.CourseDirectory.course_id = "dl-fundamentals"
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    for name in sorted(os.listdir(course / "source")):
+        if name != "04_relu":
+            assert api.generate_assignment(name, force=True)["success"], name
+            assert code_of(course / "release" / name / f"{name}.ipynb") == \
+                code_of(ROOT / "assignments" / f"{name}.ipynb"), name
+
+
+def submit(course, student, nb):
+    folder = course / "submitted" / student / "04_relu"
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(folder / "04_relu.ipynb"))
+
+
+def scores(course):
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course}/gradebook.db", "dl-fundamentals") as gb:
+        return {s: gb.find_submission("04_relu", s).score for s in ("alice", "bob", "mallory")}
+
+
+def test_autograde_then_the_tamper_proof_path(course):
+    release = nbformat.read(str(course / "release" / "04_relu" / "04_relu.ipynb"), 4)
+    solution = (ROOT / "solutions" / "relu.py").read_text()
+    alice = filled(release, solution)
+    for cell in alice.cells:  # right answers, noisy on stderr: must not cost a point
+        if cell.source.startswith("def relu_forward"):
+            cell.source = cell.source.replace("### BEGIN SOLUTION", "### BEGIN SOLUTION\n"
+                                              "    import sys, os, warnings\n"
+                                              "    sys.stderr.write('debug\\n')\n"
+                                              "    os.write(2, b'raw\\n')\n"
+                                              "    warnings.warn('careful')\n"
+                                              "    np.log(np.zeros(1))")
+    bob = filled(release, solution.replace("dout * (cache > 0)", "dout * (cache >= 0)"))
+    mallory = nbformat.from_dict(json.loads(json.dumps(release)))
+    mallory.cells.insert(1, v4.new_code_cell(  # the in-kernel tests can be fooled
+        "import grader.nbgrader as g\n"
+        "from grader.topics import TOPICS\n"
+        "g.test = lambda topic, fn, hidden=False: g.points_of(TOPICS[topic], fn)"))
+    for student, nb in (("alice", alice), ("bob", bob), ("mallory", mallory)):
+        submit(course, student, nb)
+    nbgrader(course, "autograde", "04_relu")
+    bob_loss = sum(c.points for c in TOPICS["relu"].CHECKS if c.name in (
+        "backward: the gradient at exactly 0 is 0", "hidden: backward on fresh inputs"))
+    assert scores(course) == {"alice": 10, "bob": 10 - bob_loss, "mallory": 10}
+
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--format", "json",
+                           "--gradebook", str(course)], capture_output=True, text=True, env=ENV,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "recorded scores in the gradebook" in proc.stderr
+    graded = {r["submission"].split(os.sep)[-3]: r["score"]
+              for r in json.loads(proc.stdout)["results"]}
+    assert graded == {"alice": 10, "bob": 10 - bob_loss, "mallory": 0}
+    assert scores(course) == graded  # the sandboxed scores replaced the in-kernel ones
+
+
+def test_gradebook_needs_a_generated_assignment(tmp_path):
+    write_course(str(tmp_path), str(ROOT / "assignments"), str(ROOT / "solutions"))
+    submit(tmp_path, "zoe", nbformat.read(str(ROOT / "assignments" / "04_relu.ipynb"), 4))
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--gradebook", str(tmp_path)],
+                          capture_output=True, text=True, env=ENV, timeout=300)
+    assert proc.returncode == 0
+    assert "run nbgrader generate_assignment 04_relu first" in proc.stderr
