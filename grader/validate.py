@@ -72,6 +72,27 @@ def public_test_results(nb, topic):
     return out
 
 
+def self_check_problems(nb, solved):
+    """The self-check cell's table: all passing when solved, all 'not implemented yet' when
+    shipped."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and re.search(r"^check\(", cell.source, re.M):
+            text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", [])
+                           if o.get("output_type") == "execute_result")
+            score = re.search(r": ([\d.]+) / ([\d.]+) on the public checks", text)
+            if not score:
+                return ["the self-check cell shows no score"]
+            if solved and score.group(1) != score.group(2):
+                return [f"the self-check shows {score.group(1)} / {score.group(2)}"]
+            fixes = text.count("FIX ")
+            if not solved and (score.group(1) != "0" or
+                               text.count("not implemented yet") < fixes or fixes == 0):
+                return ["the self-check of the skeleton does not say 'not implemented yet' for "
+                        "every check"]
+            return []
+    return ["there is no self-check cell (check(...))"]
+
+
 def validate(assignments, solutions, seeds=3, run_notebooks=True, jobs=2, report=print):
     """Returns True when everything holds; report() gets one line per item."""
     import nbformat
@@ -122,13 +143,15 @@ def validate(assignments, solutions, seeds=3, run_notebooks=True, jobs=2, report
                 if sub.error:
                     continue
                 nb = nbformat.read(os.path.join(assignments, name), as_version=4)
-                say(not (errors := execute(nb, assignments)), f"{name} as shipped runs top to "
-                    "bottom", errors)
+                errors = execute(nb, assignments) or self_check_problems(nb, solved=False)
+                say(not errors, f"{name} as shipped runs top to bottom, its self-check saying "
+                    "'not implemented yet'", errors)
                 if done is not None:
                     nb = nbformat.read(done.path, as_version=4)
-                    errors = execute(nb, assignments) or public_test_results(nb, sub.topic)
-                    say(not errors, f"{name} solved runs and passes its public test cells",
-                        errors)
+                    errors = (execute(nb, assignments) or public_test_results(nb, sub.topic)
+                              or self_check_problems(nb, solved=True))
+                    say(not errors, f"{name} solved runs and passes its public test cells and "
+                        "its self-check", errors)
     finally:
         pool.close()
     return ok

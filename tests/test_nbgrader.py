@@ -83,7 +83,8 @@ def submit(course, student, nb):
 def scores(course):
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{course}/gradebook.db", "dl-fundamentals") as gb:
-        return {s: gb.find_submission("04_relu", s).score for s in ("alice", "bob", "mallory")}
+        return {s: gb.find_submission("04_relu", s).score
+                for s in ("alice", "bob", "mallory", "zoe")}
 
 
 def test_autograde_then_the_tamper_proof_path(course):
@@ -104,12 +105,17 @@ def test_autograde_then_the_tamper_proof_path(course):
         "import grader.nbgrader as g\n"
         "from grader.topics import TOPICS\n"
         "g.test = lambda topic, fn, hidden=False: g.points_of(TOPICS[topic], fn)"))
-    for student, nb in (("alice", alice), ("bob", bob), ("mallory", mallory)):
+    for student, nb in (("alice", alice), ("bob", bob), ("mallory", mallory),
+                        ("zoe", release)):
         submit(course, student, nb)
     nbgrader(course, "autograde", "04_relu")
+    graded = nbformat.read(str(course / "autograded" / "zoe" / "04_relu" / "04_relu.ipynb"), 4)
+    failures = [o for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade")
+                for o in c.outputs if o.output_type == "error"]
+    assert len(failures) == 2 and all(o.ename == "AssertionError" for o in failures)
     bob_loss = sum(c.points for c in TOPICS["relu"].CHECKS if c.name in (
         "backward: the gradient at exactly 0 is 0", "hidden: backward on fresh inputs"))
-    assert scores(course) == {"alice": 10, "bob": 10 - bob_loss, "mallory": 10}
+    assert scores(course) == {"alice": 10, "bob": 10 - bob_loss, "mallory": 10, "zoe": 0}
 
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--format", "json",
                            "--gradebook", str(course)], capture_output=True, text=True, env=ENV,
@@ -118,7 +124,7 @@ def test_autograde_then_the_tamper_proof_path(course):
     assert "recorded scores in the gradebook" in proc.stderr
     graded = {r["submission"].split(os.sep)[-3]: r["score"]
               for r in json.loads(proc.stdout)["results"]}
-    assert graded == {"alice": 10, "bob": 10 - bob_loss, "mallory": 0}
+    assert graded == {"alice": 10, "bob": 10 - bob_loss, "mallory": 0, "zoe": 0}
     assert scores(course) == graded  # the sandboxed scores replaced the in-kernel ones
 
 
