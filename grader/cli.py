@@ -5,7 +5,7 @@ import sys
 import time
 
 from . import __version__, journal as journal_mod, report, submissions
-from .grading import PROJECT_SOLUTIONS, Options, Pool, find_solutions, max_score
+from .grading import PROJECT_SOLUTIONS, Options, Pool, error_result, find_solutions
 from .sandbox import Limits
 from .topics import TOPIC_IDS
 
@@ -171,9 +171,7 @@ def grade(args, parser):
         if previous is not None:
             results[i] = previous
         elif sub.error:
-            results[i] = {"submission": sub.path, "topic": sub.topic, "score": 0,
-                          "max_score": max_score(sub.topic, hidden), "error": sub.error,
-                          "checks": []}
+            results[i] = error_result(sub, hidden)
         else:
             todo.append(i)
     protections = None
