@@ -37,8 +37,12 @@ class CheckResult:
     grader_error: bool = False
 
     def as_json(self):
-        return {k: v for k, v in asdict(self).items() if k not in ("hidden", "grader_error")} | (
-            {"hidden": True} if self.hidden else {}) | ({"grader_error": True} if self.grader_error else {})
+        """The spec's fields, plus `hidden` and `grader_error` only when they are true."""
+        out = asdict(self)
+        for flag in ("hidden", "grader_error"):
+            if not out[flag]:
+                del out[flag]
+        return out
 
 
 def check_rng(seed, topic, name):

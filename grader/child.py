@@ -34,9 +34,6 @@ class CappedText(io.TextIOBase):
         self.size += len(s)
         return len(s)
 
-    def text(self):
-        return "".join(self.parts)
-
 
 class IPythonStub:
     """Enough of IPython's `get_ipython()` for transformed magics: `%%time` and `%time` run their

@@ -27,13 +27,13 @@ def unrolled(thetas, beta, first=None, weight=None):
     thetas = np.asarray(thetas, dtype=float)
     flat = thetas.reshape(len(thetas), -1)
     out = np.empty_like(flat)
-    for t in range(1, len(flat) + 1):
-        w = (weight or weights)(t, beta)
-        out[t - 1] = w @ flat[:t]
     if first is not None:  # v_1 = theta_1, then the recursion as usual
         out[0] = flat[0]
         for t in range(1, len(flat)):
             out[t] = beta * out[t - 1] + (1 - beta) * flat[t]
+        return out.reshape(thetas.shape)
+    for t in range(1, len(flat) + 1):
+        out[t - 1] = (weight or weights)(t, beta) @ flat[:t]
     return out.reshape(thetas.shape)
 
 

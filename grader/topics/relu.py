@@ -41,7 +41,7 @@ def forward_values(student, rng):
                 and raw.shape == np.max(x, 0).shape and np.array_equal(raw, np.max(x, 0))):
             raise Fail("out is the maximum of each column: np.max reduces over an axis; use "
                        "np.maximum(x, 0), which compares elementwise")
-        out, _ = forward(student, x)
+        out = values.array(raw, "out", shape=x.shape, floating=True)
         assert_close(out, np.maximum(x, 0), f"relu_forward(x) for x of shape {shape}", tol=EXACT,
                      alternatives=[(np.abs(x), "it is |x|; negative inputs must give 0"),
                                    (np.minimum(x, 0), "it keeps the negative part; ReLU is "
