@@ -122,6 +122,43 @@ def test_memory_hogs(strict_pool, tmp_path):
     assert "raised MemoryError" in messages_of(r, "update_running_stats")
 
 
+def test_a_submission_that_keeps_sleeping_stops_at_its_time_budget(tmp_path):
+    # Each call finishes within the call limit, but together they exceed the submission's budget:
+    # the checks after that are not run, and the batch goes on at once.
+    pool = Pool(Options(jobs=1, limits=Limits(call_seconds=1, cell_seconds=1,
+                                              submission_seconds=3, memory_mb=512),
+                        solutions=find_solutions()))
+    try:
+        start = time.monotonic()
+        slow, good = grade_batch(pool, tmp_path, {
+            "a_batchnorm.py": with_override("""
+                import time
+                _forward = batchnorm_forward
+                def batchnorm_forward(x, gamma, beta, eps=1e-5):
+                    time.sleep(0.4)
+                    return _forward(x, gamma, beta, eps)
+            """),
+            "b_batchnorm.py": reference_source("batchnorm")})
+        elapsed = time.monotonic() - start
+    finally:
+        pool.close()
+    assert good["score"] == 10
+    assert slow["score"] < 10
+    assert any("used up its time budget of 3 s" in c["message"] for c in slow["checks"])
+    assert elapsed < 3 + 5  # the budget, plus grading the good one
+
+
+def test_writing_a_huge_file_fails_that_call(strict_pool, tmp_path):
+    r = check_batch(strict_pool, tmp_path, with_override("""
+        def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+            with open("big.bin", "wb") as f:
+                for _ in range(100):
+                    f.write(bytes(1 << 20))
+            return np.zeros(x.shape)
+    """), 10 - points("batchnorm_inference"))
+    assert "File too large" in messages_of(r, "batchnorm_inference")  # RLIMIT_FSIZE, 16 MB
+
+
 def test_fork_storm_is_bounded_and_cleaned_up(strict_pool, tmp_path):
     r = check_batch(strict_pool, tmp_path, with_override("""
         import os

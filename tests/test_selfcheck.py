@@ -1,6 +1,5 @@
 """The notebook self-check: public checks, in the student's own process, no solutions needed."""
 import runpy
-import time
 
 import pytest
 
@@ -10,13 +9,11 @@ from grader.topics import TOPICS
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_reference_passes_every_public_check_in_under_2_seconds(topic, monkeypatch):
+def test_reference_passes_every_public_check_without_solutions(topic, monkeypatch):
     import grader.grading
     monkeypatch.setattr(grader.grading, "find_solutions", lambda *a: 1 / 0)  # never needed
     namespace = runpy.run_path(str(SOLUTIONS / f"{topic}.py"))
-    start = time.perf_counter()
-    report = check(topic, namespace)
-    assert time.perf_counter() - start < 2
+    report = check(topic, namespace)  # its time: benchmarks/selfcheck.py
     assert report.score == report.max_score > 0
     assert all(r.passed for r in report.results)
     assert "on the public checks" in repr(report) and "<table>" in report._repr_html_()
