@@ -68,5 +68,22 @@ def run_check(check, student, topic, seed, ref=None):
     return result
 
 
+def assert_backward_uses_its_cache(forward, backward, first, second, names):
+    """`forward(args)` returns a cache, `backward(cache)` a list of arrays named `names`. The
+    backward of a forward call must not change when another forward call (on `second`) comes
+    between them: everything it needs must be in its cache, not in a global from the last call."""
+    alone = backward(forward(first))
+    cache = forward(first)
+    forward(second)
+    interleaved = backward(cache)
+    for a, b, name in zip(alone, interleaved, names):
+        if not np.all(np.isfinite(a)):
+            raise Fail(f"{name} contains NaN or inf")
+        if not np.array_equal(a, b):
+            raise Fail(f"{name} changes when another forward call comes between a forward call "
+                       "and its backward: the backward pass must use only the cache it is given "
+                       "(not values kept in a global variable or attribute from the last call)")
+
+
 def checks_for(topic_module, hidden):
     return [c for c in topic_module.CHECKS if hidden or not c.hidden]

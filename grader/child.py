@@ -91,29 +91,51 @@ def describe_exception(exc, student_files):
     return {"type": type(exc).__name__[:80], "message": message[:500], "where": where}
 
 
-def arrays_in(value, path, out, depth=0, seen=None):
-    """Collect (path, array, copy) for every ndarray reachable from an argument (through
-    sequences, dicts and object attributes), to detect changes made in place."""
-    seen = set() if seen is None else seen
+def snapshot(args, skip=frozenset()):
+    """(path, value, copy) for every ndarray, list and dict reachable from the arguments (through
+    sequences, dicts and object attributes), to detect changes made in place. Objects whose id is
+    in `skip` (the student's own caches, handed back) are searched for arrays only: what the
+    student keeps in a cache is theirs to arrange."""
+    watched = []
+    for i, a in enumerate(args):
+        _watch(a, str(i), watched, skip, containers=True, depth=0, seen=set())
+    return watched
+
+
+def _watch(value, path, out, skip, containers, depth, seen):
     if depth > 4 or id(value) in seen or len(out) > 1000:
         return
     seen.add(id(value))
+    containers = containers and id(value) not in skip
     if type(value) is np.ndarray:
         out.append((path, value, value.copy()))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            arrays_in(v, f"{path}[{i}]", out, depth + 1, seen)
+        return
+    if containers and type(value) in (list, dict):
+        out.append((path, value, type(value)(value)))
+    if isinstance(value, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
     elif isinstance(value, dict):
-        for k, v in list(value.items())[:100]:
-            arrays_in(v, f"{path}[{k!r}]", out, depth + 1, seen)
+        items = ((f"{path}[{k!r}]", v) for k, v in list(value.items())[:100])
     elif hasattr(value, "__dict__") and not isinstance(value, (type, types.ModuleType)):
-        for k, v in list(vars(value).items())[:100]:
-            arrays_in(v, f"{path}.{k}", out, depth + 1, seen)
+        items = ((f"{path}.{k}", v) for k, v in list(vars(value).items())[:100])
+    else:
+        return
+    for sub, v in items:
+        _watch(v, sub, out, skip, containers, depth + 1, seen)
 
 
-def unchanged(array, original):
-    return (array.shape == original.shape and array.dtype == original.dtype
-            and array.tobytes() == original.tobytes())
+def changed(watched):
+    """The paths of a snapshot whose value was changed in place since."""
+    return [path for path, value, before in watched if not _unchanged(value, before)]
+
+
+def _unchanged(value, before):
+    if isinstance(value, np.ndarray):
+        return (value.shape == before.shape and value.dtype == before.dtype
+                and value.tobytes() == before.tobytes())
+    if isinstance(value, list):
+        return len(value) == len(before) and all(a is b for a, b in zip(value, before))
+    return value.keys() == before.keys() and all(value[k] is before[k] for k in before)
 
 
 class Server:
@@ -122,6 +144,7 @@ class Server:
         grader.IN_SANDBOX = True
         self.req_fd, self.resp_fd = req_fd, resp_fd
         self.handles = {}
+        self.handle_ids = set()   # ids of the objects behind handles (caches), see snapshot()
         self.generators = {}
         self.namespace = None
         self.student_files = set()
@@ -129,6 +152,7 @@ class Server:
     def keep(self, obj):
         hid = len(self.handles) + 1
         self.handles[hid] = obj
+        self.handle_ids.add(id(obj))
         return hid
 
     # -- wire.decode's resolver: what the grader's requests refer to --
@@ -206,16 +230,14 @@ class Server:
                     if k in ("over", "invalid", "divide") and v in ("raise", "ignore", "warn")}
         results = []
         for index, args in enumerate(arglists):
-            watched = []
-            for i, a in enumerate(args):
-                arrays_in(a, str(i), watched)
+            watched = snapshot(args, self.handle_ids)
             try:
                 with np.errstate(**errstate):
                     value = fn(*args)
             except BaseException as exc:
                 return {"ok": False, "index": index,
                         "error": describe_exception(exc, self.student_files)}, []
-            mutated = [p[:200] for p, a, before in watched if not unchanged(a, before)]
+            mutated = [p[:200] for p in changed(watched)]
             if mutated:
                 return {"ok": False, "index": index, "mutated": mutated[:10]}, []
             if pick is not None:

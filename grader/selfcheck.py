@@ -9,9 +9,9 @@ import html
 import numpy as np
 
 from . import probes, wire
-from .child import arrays_in, unchanged
+from .child import changed, snapshot
 from .checks import checks_for, run_check
-from .student import StudentError, arg_name
+from .student import StudentError, arg_name, mutation_message
 from .topics import TOPICS
 
 
@@ -42,9 +42,7 @@ class LocalStudent:
             raise StudentError(f"{fn} is not defined yet (run the cell that defines it)")
         node, buffers = wire.encode(list(args))
         args = wire.decode(node, b"".join(buffers), self)  # fresh copies, handles resolved
-        watched = []
-        for i, a in enumerate(args):
-            arrays_in(a, str(i), watched)
+        watched = snapshot(args, {id(obj) for obj in self.kept.values()})
         try:
             with np.errstate(**(errstate or {})):
                 value = f(*args)
@@ -53,11 +51,9 @@ class LocalStudent:
                                kind="NotImplementedError")
         except Exception as exc:
             raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}", kind=type(exc).__name__)
-        changed = [arg_name(p, self.signatures.get(fn, ())) for p, a, before in watched
-                   if not unchanged(a, before)]
-        if changed:
-            raise StudentError(f"{fn} modified its argument {', '.join(changed)} in place; no "
-                               "function may change its inputs (compute a new array instead)")
+        names = [arg_name(p, self.signatures.get(fn, ())) for p in changed(watched)]
+        if names:
+            raise StudentError(mutation_message(fn, names))
         return value
 
     def _plain(self, value, opaque=()):

@@ -107,9 +107,7 @@ class Student:
     def _describe_failure(self, fn, reply):
         if "mutated" in reply:
             names = self.signatures.get(fn, ())
-            paths = [arg_name(p, names) for p in _list(reply["mutated"])]
-            return (f"{fn} modified its argument {', '.join(paths)} in place; no function may "
-                    "change its inputs (compute a new array instead, e.g. x - mu, not x -= mu)")
+            return mutation_message(fn, [arg_name(p, names) for p in _list(reply["mutated"])])
         if "not_tuple" in reply:
             return (f"{fn} should return a tuple, but returned a "
                     f"{str(reply['not_tuple'])[:100]}")
@@ -172,6 +170,12 @@ def _how(exc):
     if isinstance(exc, Died):
         return f"{exc}"
     return f"broke the grading protocol: {exc}"
+
+
+def mutation_message(fn, arguments):
+    return (f"{fn} modified its argument {', '.join(arguments)} in place; no function may change "
+            "its inputs (compute a new array instead: x - mu, not x -= mu; for a list, "
+            "reversed(xs) or xs[::-1], not xs.reverse() or xs.pop())")
 
 
 def _list(value):

@@ -23,22 +23,30 @@ def kind(value):
     return f"a {type(value).__name__} of length {len(value)}"
 
 
-def array(value, what, shape=None, floating=False):
-    """A float64 copy of a returned array, or Fail saying what is wrong with it."""
+def array(value, what, shape=None):
+    """A returned float64 array, or Fail saying what is wrong with it (the spec's arrays are
+    float64: an integer, boolean, float32 or complex array is a wrong answer)."""
     if not isinstance(value, np.ndarray):
         hint = " (wrap it with np.array)" if isinstance(value, (list, tuple)) else ""
         hint = " (did you forget to return it?)" if value is None else hint
         raise Fail(f"{what} should be a numpy array, but is {kind(value)}{hint}")
     if value.dtype.kind == "b":
-        raise Fail(f"{what} is an array of booleans; it should hold numbers")
+        raise Fail(f"{what} is an array of booleans; it should hold numbers (float64)")
     if value.dtype.kind == "c":
         raise Fail(f"{what} holds complex numbers; it should be real")
-    if floating and value.dtype.kind != "f":
-        raise Fail(f"{what} has dtype {value.dtype.name}; it should be a float array")
+    if value.dtype != np.float64:
+        integers = "compute with floats (0.0, not 0) or convert with .astype(float)"
+        hint = {"i": integers, "u": integers,
+                "f": "keep numpy's default precision (no dtype=np.float32, no astype to "
+                     "another float type)"}.get(value.dtype.kind)
+        raise Fail(f"{what} has dtype {value.dtype.name}; the spec's arrays are float64"
+                   + (f": {hint}" if hint else ""))
     if shape is not None and value.shape != tuple(shape):
         raise Fail(f"{what} has shape {shape_str(value.shape)}, expected {shape_str(tuple(shape))}"
-                   + (" (transposed?)" if value.shape == tuple(shape)[::-1] else ""))
-    return value.astype(np.float64)
+                   + (" (transposed?)" if value.shape == tuple(shape)[::-1] else
+                      " (a dimension of size 1 was dropped, as np.squeeze or indexing with [0] "
+                      "does: keep it)" if value.shape == tuple(n for n in shape if n != 1) else ""))
+    return value.copy()  # writable, and independent of the decoded message
 
 
 def scalar(value, what):

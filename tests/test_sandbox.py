@@ -436,6 +436,23 @@ def test_mutating_an_argument_fails_with_its_name(zygote):
         student.close()
 
 
+def test_changing_a_list_argument_fails_but_a_cache_is_the_students_own(zygote):
+    sub = submissions.Submission(path="p.py", topic="matrix_calculus", cells=[submissions.Cell(
+        "p.py", "import numpy as np\n"
+                "def chain_jacobians(jacobians):\n"
+                "    jacobians.reverse()\n    return np.eye(2)\n"
+                "def forward(x):\n    return x, [x]\n"
+                "def backward(dout, cache):\n    cache.pop()\n    return dout\n")])
+    student = Student(zygote, sub, signatures={"chain_jacobians": ("jacobians",)})
+    try:
+        with pytest.raises(StudentError, match="modified its argument jacobians in place"):
+            student.call("chain_jacobians", [np.eye(2), 2 * np.eye(2)])
+        _, cache = student.call("forward", np.ones(2), opaque=(1,))
+        assert np.array_equal(student.call("backward", np.ones(2), cache), np.ones(2))
+    finally:
+        student.close()
+
+
 # -- the protections as the grader reports them, as root and as an ordinary user -----------------
 
 def run_cli(args, user=None, timeout=300):

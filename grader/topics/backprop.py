@@ -202,7 +202,24 @@ def student_grads(student, params, x, y):
 
 
 def gradients(student, rng):
-    params, x, y = network(rng)
+    check_gradients(student, *network(rng))
+
+
+def edge_sizes(student, rng):
+    """A single layer (no hidden_delta at all) and layers of width 1 (no squeezed shapes)."""
+    for sizes in ((3, 2), (3, 1, 2), (2, 3, 1)):
+        params, x, y = network(rng, sizes, n=4)
+        try:
+            loss, _ = student_grads(student, params, x, y)
+        except StudentError as exc:
+            raise Fail(f"for layer sizes {sizes} ({len(sizes) - 1} layer"
+                       f"{'s' if len(sizes) > 2 else ''}): {exc}")
+        _, acts = spec_forward(params, x)
+        assert_close(loss, spec_loss(acts[-1], y), f"the loss for layer sizes {sizes}")
+        check_gradients(student, params, x, y, f" for layer sizes {sizes}")
+
+
+def check_gradients(student, params, x, y, where=""):
     n = len(x)
     _, analytic = student_grads(student, params, x, y)
     arrays = flat(params)
@@ -228,13 +245,13 @@ def gradients(student, rng):
             wrong_names.append(name)
     if wrong:
         right = [n for n in names if n not in wrong_names]
-        where = (f"{', '.join(wrong_names)} are wrong; {', '.join(right)} are right"
+        which = (f"{', '.join(wrong_names)} are wrong; {', '.join(right)} are right"
                  if right else "all of them are wrong")
         hint = (": the top layer is right, so the delta recursion to the layers below is broken "
                 "(see the hidden_delta checks)" if names[-1] in right and names[0] in wrong_names
                 else ": even the top layer is wrong, so start with output_delta and the loss"
                 if names[-1] in wrong_names else "")
-        raise Fail(f"compared with numerical gradients of your loss, {where}{hint}. "
+        raise Fail(f"compared with numerical gradients of your loss{where}, {which}{hint}. "
                    f"First: {wrong[0]}")
 
 
@@ -290,7 +307,9 @@ CHECKS = [
     Check("layer_grads: delta^T a_prev and the sum of delta", "layer_grads", 1, layer_grads),
     Check("mlp_loss_and_grads: the loss", "mlp_loss_and_grads", 1, loss_value),
     Check("mlp_loss_and_grads: gradients match numerical ones of the loss", "mlp_loss_and_grads",
-          2, gradients),
+          1.5, gradients),
+    Check("mlp_loss_and_grads: one layer, and layers of width 1", "mlp_loss_and_grads", 0.5,
+          edge_sizes),
     Check("the delta recursion, layer by layer", "hidden_delta", 1, delta_recursion),
     Check("hidden: a fresh network", "mlp_loss_and_grads", 1, hidden_network, hidden=True),
 ]

@@ -8,7 +8,7 @@ with solutions/batchnorm.py on fresh inputs.
 import numpy as np
 
 from .. import values
-from ..checks import Check
+from ..checks import Check, assert_backward_uses_its_cache
 from ..compare import Fail, Tol, assert_close, mismatch
 from ..gradcheck import GRAD_TOL, assert_gradient, norm_relative_error, numerical_gradients
 
@@ -63,18 +63,20 @@ def forward_alternatives(x, gamma, beta):
     ]
 
 
-def forward(student, x, gamma, beta):
-    """(out, cache) from the student's forward; the cache stays in the student process."""
-    out, cache = values.parts(student.call("batchnorm_forward", x, gamma, beta, opaque=(1,)),
+def forward(student, x, gamma, beta, eps=None):
+    """(out, cache) from the student's forward (eps left at its default unless given); the
+    cache stays in the student process."""
+    args = (x, gamma, beta) + (() if eps is None else (eps,))
+    out, cache = values.parts(student.call("batchnorm_forward", *args, opaque=(1,)),
                               "batchnorm_forward", ("out", "cache"))
     return values.array(out, "out", shape=x.shape), cache
 
 
-def cache_of_a_correct_forward(student, x, gamma, beta):
+def cache_of_a_correct_forward(student, x, gamma, beta, eps=None):
     """The backward pass gets the forward's cache, so it can only be judged once the forward is
     right: say so rather than blame the backward for the forward's mistake."""
-    out, cache = forward(student, x, gamma, beta)
-    if mismatch(out, normalize(x, gamma, beta)).any():
+    out, cache = forward(student, x, gamma, beta, eps)
+    if mismatch(out, normalize(x, gamma, beta, eps=EPS if eps is None else eps)).any():
         raise Fail("cannot check batchnorm_backward yet: it works from the cache of your "
                    "batchnorm_forward, whose output is still wrong (see the forward checks)")
     return cache
@@ -94,9 +96,11 @@ def random_backward(student, rng, n, d):
     return (x, gamma, beta, dout), backward(student, dout, cache, [(n, d), (d,), (d,)])
 
 
-def out_of(student):
+def out_of(student, eps=None):
     """Forward outputs for many argument lists in one call (for numerical gradients)."""
-    return lambda arglists: student.call_many("batchnorm_forward", arglists, pick=0)
+    extra = [] if eps is None else [eps]
+    return lambda arglists: student.call_many("batchnorm_forward",
+                                              [list(a) + extra for a in arglists], pick=0)
 
 
 def dx_factors(n):
@@ -160,6 +164,16 @@ def forward_formula(student, rng):
                  alternatives=forward_alternatives(x, gamma, beta))
 
 
+def forward_eps(student, rng):
+    """eps is an argument: a feature with std 1e-3 shows which eps was used."""
+    n, d, eps = 6, 3, 1e-3
+    x, (gamma, beta) = batch(rng, n, d, tiny_feature=True), params(rng, d)
+    out, _ = forward(student, x, gamma, beta, eps)
+    assert_close(out, normalize(x, gamma, beta, eps=eps), f"out with eps = {eps:g} given",
+                 alternatives=[(normalize(x, gamma, beta, eps=e), f"it uses eps = {e:g}, not the "
+                                "eps argument it is given") for e in (EPS, *OTHER_EPS) if e != eps])
+
+
 def forward_identities(student, rng):
     n, d = 7, 4
     x, (gamma, beta) = batch(rng, n, d), params(rng, d)
@@ -183,9 +197,14 @@ def backward_dx(student, rng):
 
 
 def backward_params(student, rng):
-    n, d = 5, 3
-    (x, gamma, beta, dout), (_, dgamma, dbeta) = random_backward(student, rng, n, d)
-    num_gamma, num_beta = numerical_gradients(out_of(student), [x, gamma, beta], wrt=[1, 2],
+    """With eps = 1e-3 given to the forward call and a feature of std 1e-3, dgamma tells which
+    eps the backward pass used."""
+    n, d, eps = 5, 3, 1e-3
+    x, (gamma, beta) = batch(rng, n, d, tiny_feature=True), params(rng, d)
+    dout = rng.normal(size=(n, d))
+    cache = cache_of_a_correct_forward(student, x, gamma, beta, eps)
+    _, dgamma, dbeta = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    num_gamma, num_beta = numerical_gradients(out_of(student, eps), [x, gamma, beta], wrt=[1, 2],
                                               dout=dout)
     if (norm_relative_error(dgamma, num_beta) < GRAD_TOL
             and norm_relative_error(dbeta, num_gamma) < GRAD_TOL):
@@ -193,7 +212,10 @@ def backward_params(student, rng):
                    "both over the batch")
     batch_factor = [(1 / n, "it is averaged over the batch; parameter gradients are sums over it")]
     assert_gradient(dbeta, num_beta, "dbeta", factors=batch_factor)
-    assert_gradient(dgamma, num_gamma, "dgamma", factors=batch_factor)
+    assert_gradient(dgamma, num_gamma, f"dgamma (eps = {eps:g} given to the forward call)",
+                    factors=batch_factor, alternatives=[
+                        ((dout * normalize(x, 1.0, 0.0, eps=EPS)).sum(axis=0), "it is the gradient "
+                         "for eps = 1e-5: use the eps of the forward call (keep it in the cache)")])
 
 
 def backward_identities(student, rng):
@@ -220,6 +242,16 @@ def backward_identities(student, rng):
                    "gradient through the batch variance is missing or wrong")
 
 
+def backward_own_cache(student, rng):
+    n, d = 6, 4
+    (gamma, beta), dout = params(rng, d), rng.normal(size=(n, d))
+    first, second = batch(rng, n, d), batch(rng, n, d)
+    assert_backward_uses_its_cache(
+        lambda x: cache_of_a_correct_forward(student, x, gamma, beta),
+        lambda cache: backward(student, dout, cache, [(n, d), (d,), (d,)]),
+        first, second, ("dx", "dgamma", "dbeta"))
+
+
 def running_stats(student, rng):
     d = 4
     mean, var = np.zeros(d), np.ones(d)
@@ -241,6 +273,14 @@ def inference(student, rng):
                      "+100 from the running mean",
                      alternatives=inference_alternatives(rows, gamma, beta, running_mean,
                                                          running_var))
+    eps = 0.1
+    got = values.array(student.call("batchnorm_inference", x, gamma, beta, running_mean,
+                                    running_var, eps), "out", shape=x.shape)
+    assert_close(got, gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta,
+                 f"batchnorm_inference with eps = {eps:g} given", alternatives=[
+                     (gamma * (x - running_mean) / np.sqrt(running_var + e) + beta,
+                      f"it uses eps = {e:g}, not the eps argument it is given")
+                     for e in (EPS, *OTHER_EPS)])
 
 
 def composite(student, rng):
@@ -312,11 +352,13 @@ def hidden_inference(student, rng, ref):
 
 CHECKS = [
     Check("forward: the training-mode formula", "batchnorm_forward", 1.5, forward_formula),
+    Check("forward: uses the eps it is given", "batchnorm_forward", 0.25, forward_eps),
     Check("forward: out has mean beta and variance gamma^2 var/(var+eps)", "batchnorm_forward",
-          0.5, forward_identities),
+          0.25, forward_identities),
     Check("backward: dx matches the numerical gradient", "batchnorm_backward", 1.5, backward_dx),
-    Check("backward: dgamma and dbeta match numerical gradients", "batchnorm_backward", 1,
+    Check("backward: dgamma and dbeta match numerical gradients", "batchnorm_backward", 0.75,
           backward_params),
+    Check("backward: uses the cache it is given", "batchnorm_backward", 0.25, backward_own_cache),
     Check("backward: dx respects shifting and scaling a feature", "batchnorm_backward", 0.5,
           backward_identities),
     Check("running statistics: the momentum recurrence", "update_running_stats", 1.5,

@@ -126,13 +126,19 @@ def empirical_values(student, rng):
     q = distribution(rng, 5)
     samples = rng.integers(0, 5, size=37)
     cases = [(np.array([0, 1, 2, 0]), np.array([0.5, 0.25, 0.25])),  # 1.5 bits exactly
-             (samples, q)]
+             (samples, q),
+             # outcomes never observed, one of them impossible (q = 0): only the samples count
+             (np.array([1, 0, 1, 1]), np.array([0.25, 0.5, 0.0, 0.25]))]
     for s, q in cases:
         got = values.scalar(student.call("empirical_cross_entropy", s, q),
                             "empirical_cross_entropy(samples, q)")
         expected = float(-np.mean(np.log2(q[s])))
-        assert_close(got, expected, f"empirical_cross_entropy(samples={show(s)}, q={show(q)})",
-                     factors=empirical_factors(len(s), len(q)))
+        what = f"empirical_cross_entropy(samples={show(s)}, q={show(q)})"
+        if not np.isfinite(got) and np.isfinite(expected):
+            raise Fail(f"{what} is {got}, but only the observed outcomes count: "
+                       "-(1/N) sum_i log2 q[samples[i]] (an outcome never observed adds nothing, "
+                       "even where q is 0)")
+        assert_close(got, expected, what, factors=empirical_factors(len(s), len(q)))
 
 
 def softmax_rows(student, rng):

@@ -28,7 +28,10 @@ def inputs(rng, shape):
 
 
 def forward(student, x, p, train=True, rng=None):
-    out, cache = values.parts(student.call("dropout_forward", x, p, train, rng, opaque=(1,)),
+    """(out, cache); with train=True and rng=None both are left out of the call, so that their
+    defaults are what is tested."""
+    args = (x, p) if train is True and rng is None else (x, p, train, rng)
+    out, cache = values.parts(student.call("dropout_forward", *args, opaque=(1,)),
                               "dropout_forward", ("out", "cache"))
     return values.array(out, "out", shape=x.shape), cache
 
@@ -165,6 +168,9 @@ def fresh_mask_per_call(student, rng):
         raise Fail("two calls with the same generator gave the same mask: draw a new mask at "
                    "every call (do not reseed or cache it)")
     first, _ = forward(student, x, p)
+    if np.array_equal(first, x):
+        raise Fail("dropout_forward(x, p), with train and rng left at their defaults, dropped "
+                   "nothing: train defaults to True")
     second, _ = forward(student, x, p)
     if np.array_equal(first != 0, second != 0):
         raise Fail("two calls with rng=None gave the same mask: use a fresh "
@@ -202,6 +208,32 @@ def backward_same_mask(student, rng):
                        "where it dropped it: the backward pass must use the mask in the cache "
                        "it is given, not draw a new mask (or reuse the last call's)")
         assert_close(dx, dout * out / x, what, tol=ROUND_OFF, alternatives=alternatives)
+
+
+def backward_where_x_is_zero(student, rng):
+    """Inputs with exact zeros, as after a ReLU: the mask cannot be read off the output there.
+    The same generator state gives the same mask (spec), so a forward call on the same shape
+    without zeros shows the mask the backward pass must use."""
+    p = 0.4
+    without_zeros = inputs(rng, (30, 20))
+    x_shape = without_zeros.shape
+    x = np.where(rng.random(x_shape) < 0.3, 0.0, without_zeros)
+    seed = rng.integers(2 ** 32)
+    kept = ~dropped(forward(student, without_zeros, p, rng=Generator(seed))[0], without_zeros, p)
+    out, cache = forward(student, x, p, rng=Generator(seed))
+    if not np.array_equal(out != 0, kept & (x != 0)):
+        raise Fail("cannot check dx where x is 0: two generators in the same state gave "
+                   "different masks (see the check on the same generator state)")
+    dout = rng.normal(size=x_shape)
+    dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=x_shape)
+    if not np.all(np.isfinite(dx)):
+        raise Fail("dx is NaN or inf where x is 0 (zeros are common after a ReLU): do not "
+                   "recover the mask by dividing out by x; keep the mask itself in the cache")
+    assert_close(dx, dout * kept / (1 - p), f"dx with p = {p} for x with exact zeros",
+                 tol=ROUND_OFF, alternatives=[
+                     (dout * (out != 0) / (1 - p), "dx is 0 where x was 0 but kept: the mask "
+                      "read from the output (out != 0) is also 0 where x is 0 (common after a "
+                      "ReLU); keep the mask itself in the cache")])
 
 
 def rejects_bad_p(student, rng):
@@ -252,7 +284,8 @@ CHECKS = [
     Check("forward: a fresh mask at every call", "dropout_forward", 1, fresh_mask_per_call),
     Check("forward: the same generator state gives the same mask", "dropout_forward", 1,
           same_state_same_mask),
-    Check("backward: the forward's mask and scale", "dropout_backward", 1.5, backward_same_mask),
+    Check("backward: the forward's mask and scale", "dropout_backward", 1, backward_same_mask),
+    Check("backward: where x is exactly 0", "dropout_backward", 0.5, backward_where_x_is_zero),
     Check("forward: p outside [0, 1) raises ValueError", "dropout_forward", 1, rejects_bad_p),
     Check("hidden: forward at a random rate and shape", "dropout_forward", 0.5, hidden_forward,
           hidden=True),

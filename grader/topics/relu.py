@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import values
-from ..checks import Check
+from ..checks import Check, assert_backward_uses_its_cache
 from ..compare import Fail, Tol, assert_close
 from ..gradcheck import assert_gradient, avoid_kinks, numerical_gradients
 
@@ -22,12 +22,11 @@ def mixed(rng, shape):
 def forward(student, x):
     out, cache = values.parts(student.call("relu_forward", x, opaque=(1,)), "relu_forward",
                               ("out", "cache"))
-    return values.array(out, "out", shape=x.shape, floating=True), cache
+    return values.array(out, "out", shape=x.shape), cache
 
 
 def backward(student, dout, cache):
-    return values.array(student.call("relu_backward", dout, cache), "dx", shape=dout.shape,
-                        floating=True)
+    return values.array(student.call("relu_backward", dout, cache), "dx", shape=dout.shape)
 
 
 # -- public checks ------------------------------------------------------------------------------
@@ -41,7 +40,7 @@ def forward_values(student, rng):
                 and raw.shape == np.max(x, 0).shape and np.array_equal(raw, np.max(x, 0))):
             raise Fail("out is the maximum of each column: np.max reduces over an axis; use "
                        "np.maximum(x, 0), which compares elementwise")
-        out = values.array(raw, "out", shape=x.shape, floating=True)
+        out = values.array(raw, "out", shape=x.shape)
         assert_close(out, np.maximum(x, 0), f"relu_forward(x) for x of shape {shape}", tol=EXACT,
                      alternatives=[(np.abs(x), "it is |x|; negative inputs must give 0"),
                                    (np.minimum(x, 0), "it keeps the negative part; ReLU is "
@@ -52,7 +51,7 @@ def forward_values(student, rng):
 
 def forward_float(student, rng):
     x = np.array([[-2.0, -0.5, 0.0], [0.5, 2.0, -1e-300]])
-    out, _ = forward(student, x)  # floating=True: a mask or an integer array fails here
+    out, _ = forward(student, x)  # a mask or an integer array fails here
     assert_close(out, np.maximum(x, 0), "relu_forward on a small example", tol=EXACT)
 
 
@@ -85,6 +84,14 @@ def backward_gradient(student, rng):
     assert_gradient(dx, numeric, "dx", alternatives=[
         (dout * (dout > 0), "it looks at the sign of dout; the gate is the sign of the input x"),
         (dout, "it is dout everywhere; it must be 0 where x < 0")])
+
+
+def backward_own_cache(student, rng):
+    first, second = (avoid_kinks(rng.normal(size=(5, 4))) for _ in range(2))
+    dout = rng.normal(size=first.shape)
+    assert_backward_uses_its_cache(lambda x: forward(student, x)[1],
+                                   lambda cache: [backward(student, dout, cache)],
+                                   first, second, ["dx"])
 
 
 def backward_at_zero(student, rng):
@@ -125,8 +132,9 @@ CHECKS = [
     Check("forward: a float array", "relu_forward", 1, forward_float),
     Check("forward: leaves x unchanged", "relu_forward", 0.5, forward_leaves_x_alone),
     Check("backward: leaves dout unchanged", "relu_backward", 0.5, backward_leaves_dout_alone),
-    Check("backward: dx matches the numerical gradient away from 0", "relu_backward", 2.5,
+    Check("backward: dx matches the numerical gradient away from 0", "relu_backward", 2,
           backward_gradient),
+    Check("backward: uses the cache it is given", "relu_backward", 0.5, backward_own_cache),
     Check("backward: the gradient at exactly 0 is 0", "relu_backward", 1.5, backward_at_zero),
     Check("hidden: forward on fresh inputs", "relu_forward", 1, hidden_forward, hidden=True),
     Check("hidden: backward on fresh inputs", "relu_backward", 1, hidden_backward, hidden=True),

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import values
-from ..checks import Check
+from ..checks import Check, assert_backward_uses_its_cache
 from ..compare import Fail, Tol, assert_close
 from ..gradcheck import H, assert_gradient, numerical_gradients
 
@@ -53,7 +53,8 @@ def outputs(student):
 # -- public checks ------------------------------------------------------------------------------
 
 def forward_formula(student, rng):
-    args = block(rng, 5, 4, 6)  # N, D, H all different: a transpose cannot hide
+    # N, D, H all different: a transpose cannot hide; scale 4 puts pre-activations well past 6
+    args = block(rng, 5, 4, 6, scale=4.0)
     x, w1, b1, w2, b2 = args
     out, _ = forward(student, args)
     f = np.maximum(x @ w1.T + b1, 0) @ w2.T + b2
@@ -64,6 +65,8 @@ def forward_formula(student, rng):
         (x + np.maximum(x @ w1.T + b1, 0) @ w2.T, "b2 is missing"),
         (x + np.maximum(x @ w1.T, 0) @ w2.T + b2, "b1 is missing"),
         (x + (x @ w1.T + b1) @ w2.T + b2, "there is no ReLU between the two layers"),
+        (x + np.clip(x @ w1.T + b1, 0, 6) @ w2.T + b2, "it clips at 6 (ReLU6); ReLU has no "
+         "upper bound: relu(z) = max(z, 0)"),
     ])
 
 
@@ -100,7 +103,12 @@ def backward_dx(student, rng):
 
 
 def backward_params(student, rng):
-    args = away_from_kinks(rng, lambda: block(rng, 5, 4, 6))
+    for size in ((5, 4, 6), (4, 1, 1)):  # D = H = 1: b1, b2 of shape (1,), not scalars
+        params_of_a_block(student, rng, *size)
+
+
+def params_of_a_block(student, rng, n, d, hidden):
+    args = away_from_kinks(rng, lambda: block(rng, n, d, hidden))
     dout = rng.normal(size=args[0].shape)
     _, cache = forward(student, args)
     grads = backward(student, dout, cache, args)
@@ -114,23 +122,12 @@ def backward_params(student, rng):
 
 
 def cache_of_its_own_call(student, rng):
-    """Backward must use the cache it is given: two forward calls, then the first one's
-    backward must equal what it gives right after its own forward."""
     first = away_from_kinks(rng, lambda: block(rng, 4, 3, 5))
     second = away_from_kinks(rng, lambda: block(rng, 4, 3, 5))
     dout = rng.normal(size=first[0].shape)
-    _, cache = forward(student, first)
-    alone = backward(student, dout, cache, first)
-    _, cache = forward(student, first)
-    forward(student, second)
-    interleaved = backward(student, dout, cache, first)
-    for a, b, name in zip(alone, interleaved, NAMES):
-        if not np.all(np.isfinite(a)):
-            raise Fail(f"{name} contains NaN or inf")
-        if not np.array_equal(a, b):
-            raise Fail(f"{name} changes when another forward call comes between a forward and "
-                       "its backward: the backward pass must use only the cache it is given "
-                       "(not values kept in a global from the last call)")
+    assert_backward_uses_its_cache(lambda args: forward(student, args)[1],
+                                   lambda cache: backward(student, dout, cache, first),
+                                   first, second, NAMES)
 
 
 def identity_path(student, rng):
@@ -147,6 +144,17 @@ def identity_path(student, rng):
     if not np.array_equal(dx, dout):
         raise Fail("with W1, b1, W2, b2 all zero, dx must be exactly dout: the skip path "
                    "carries the gradient unchanged")
+    # W1 = b1 = 0 makes every pre-activation exactly 0, where relu's gradient is 0 (exercise 4):
+    # F is then constant, whatever W2 is
+    args = [x, zeros[0], zeros[1], rng.normal(size=(d, hidden)), zeros[3]]
+    out, cache = forward(student, args)
+    grads = backward(student, dout, cache, args)
+    if not np.array_equal(out, x):
+        raise Fail("with W1, b1, b2 zero, relu(0) = 0, so out must be exactly x")
+    if not (np.array_equal(grads[0], dout) and not grads[1].any() and not grads[2].any()):
+        raise Fail("with W1 = 0 and b1 = 0 every pre-activation is exactly 0, where relu's "
+                   "gradient is 0 (as in exercise 4): dx must be exactly dout and dW1, db1 zero. "
+                   "Gate with z > 0, not z >= 0")
 
 
 def deep_stack(student, rng):

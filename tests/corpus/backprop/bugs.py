@@ -247,3 +247,31 @@ def mlp_loss_and_grads(params, x, y):
     return loss, grads
 '''),
 ]
+
+# Found by a review of the grader (full marks before the checks that now catch them).
+BUGS += [
+    dict(name='top layer unrolled before the loop (a one-layer network crashes)', function='mlp_loss_and_grads',
+         message='(1 layer)', code='''
+def mlp_loss_and_grads(params, x, y):
+    activations, zs = [x], []
+    for w, b in params:
+        zs.append(activations[-1] @ w.T + b)
+        activations.append(sigmoid(zs[-1]))
+    loss = 0.5 * float(np.sum((activations[-1] - y) ** 2))
+    L = len(params)
+    grads = [None] * L
+    delta = output_delta(activations[-1], y, zs[-1])
+    grads[L - 1] = layer_grads(delta, activations[L - 1])
+    delta = hidden_delta(delta, params[L - 1][0], zs[L - 2])
+    for l in range(L - 2, -1, -1):
+        grads[l] = layer_grads(delta, activations[l])
+        if l > 0:
+            delta = hidden_delta(delta, params[l][0], zs[l - 1])
+    return loss, grads
+'''),
+    dict(name='db squeezed to a scalar for a layer of width 1', function='mlp_loss_and_grads',
+         message='a dimension of size 1 was dropped', code='''
+def layer_grads(delta, a_prev):
+    return delta.T @ a_prev, np.squeeze(delta.sum(axis=0, keepdims=True))
+'''),
+]

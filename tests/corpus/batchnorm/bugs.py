@@ -360,3 +360,58 @@ def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-3):
     return gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
 '''),
 ]
+
+# Found by a review of the grader (full marks before the checks that now catch them).
+BUGS += [
+    dict(name='forward ignores its eps argument', function='batchnorm_forward',
+         message='not the eps argument it is given', code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + 1e-5)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+    dict(name='inference ignores its eps argument', function='batchnorm_inference',
+         message='not the eps argument it is given', code='''
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    return gamma * (x - running_mean) / np.sqrt(running_var + 1e-5) + beta
+'''),
+    dict(name='forward keeps its values in a global; the cache is None', function='batchnorm_backward',
+         message='use only the cache it is given', code='''
+_CACHE = {}
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    _CACHE.update(x_hat=x_hat, gamma=gamma, inv_std=inv_std)
+    return gamma * x_hat + beta, None
+
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = _CACHE["x_hat"], _CACHE["gamma"], _CACHE["inv_std"]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name='backward recomputes x_hat with eps = 1e-5', function='batchnorm_backward',
+         message='use the eps of the forward call', code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x, gamma)
+
+def batchnorm_backward(dout, cache):
+    x, gamma = cache
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + 1e-5)
+    x_hat = (x - x.mean(axis=0)) * inv_std
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+]

@@ -337,3 +337,28 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), dlogits / n
 '''),
 ]
+
+# Found by a review of the grader (full marks before the checks that now catch them).
+BUGS += [
+    dict(name='empirical cross-entropy from a histogram of the samples (nan where q is 0)', function='empirical_cross_entropy',
+         message='only the observed outcomes count', code='''
+def empirical_cross_entropy(samples, q):
+    counts = np.bincount(samples, minlength=len(q))
+    p_hat = counts / len(samples)
+    return float(-np.sum(p_hat * np.log2(q)))
+'''),
+    dict(name='bincount without minlength (an outcome never observed)', function='empirical_cross_entropy',
+         message='raised ValueError', code='''
+def empirical_cross_entropy(samples, q):
+    counts = np.bincount(samples)
+    return float(-np.sum(counts * np.log2(q)) / len(samples))
+'''),
+    dict(name='softmax computed in float32', function='softmax',
+         message='dtype float32', code='''
+def softmax(logits):
+    z = logits.astype(np.float32)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+'''),
+]

@@ -324,3 +324,52 @@ def dropout_backward(dout, cache):
     return dout * cache
 '''),
 ]
+
+# Found by a review of the grader (full marks before the checks that now catch them).
+BUGS += [
+    dict(name='backward reads the mask from out != 0', function='dropout_backward',
+         message='keep the mask itself in the cache', code='''
+def dropout_forward(x, p, train=True, rng=None):
+    if not 0 <= p < 1:
+        raise ValueError(f"p must be in [0, 1), got {p}")
+    if not train:
+        return x.copy(), None
+    rng = np.random.default_rng() if rng is None else rng
+    out = x * (rng.random(x.shape) >= p) / (1 - p)
+    return out, (out, p)
+
+def dropout_backward(dout, cache):
+    if cache is None:
+        return dout.copy()
+    out, p = cache
+    return dout * (out != 0) / (1 - p)
+'''),
+    dict(name='backward computes dout * out / x', function='dropout_backward',
+         message='do not recover the mask by dividing out by x', code='''
+def dropout_forward(x, p, train=True, rng=None):
+    if not 0 <= p < 1:
+        raise ValueError(f"p must be in [0, 1), got {p}")
+    if not train:
+        return x.copy(), None
+    rng = np.random.default_rng() if rng is None else rng
+    out = x * (rng.random(x.shape) >= p) / (1 - p)
+    return out, (out, x)
+
+def dropout_backward(dout, cache):
+    if cache is None:
+        return dout.copy()
+    out, x = cache
+    return dout * out / x
+'''),
+    dict(name='train defaults to False', function='dropout_forward',
+         message='train defaults to True', code='''
+def dropout_forward(x, p, train=False, rng=None):
+    if not 0 <= p < 1:
+        raise ValueError(f"p must be in [0, 1), got {p}")
+    if not train:
+        return x.copy(), None
+    rng = np.random.default_rng() if rng is None else rng
+    mask = (rng.random(x.shape) >= p) / (1 - p)
+    return x * mask, mask
+'''),
+]

@@ -218,3 +218,43 @@ def scalar_chain_grad(jacobians, grad_out):
     return g
 '''),
 ]
+
+# Found by a review of the grader (full marks before the checks that now catch them).
+BUGS += [
+    dict(name="jacobians.reverse() changes the caller's list", function='chain_jacobians',
+         message='modified its argument jacobians in place', code='''
+def chain_jacobians(jacobians):
+    jacobians.reverse()
+    out = jacobians[0]
+    for jac in jacobians[1:]:
+        out = out @ jac
+    return out
+'''),
+    dict(name="jacobians.pop() empties the caller's list", function='scalar_chain_grad',
+         message='modified its argument jacobians in place', code='''
+def scalar_chain_grad(jacobians, grad_out):
+    g = grad_out
+    while jacobians:
+        g = jacobians.pop().T @ g
+    return g
+'''),
+    dict(name='the result squeezed to a scalar when x has one entry', function='scalar_chain_grad',
+         message='a dimension of size 1 was dropped', code='''
+def scalar_chain_grad(jacobians, grad_out):
+    g = grad_out.reshape(-1, 1)
+    for jac in reversed(jacobians):
+        g = jac.T @ g
+    return g.squeeze()
+'''),
+    dict(name='default h = 1e-4', function='numerical_jacobian',
+         message='the default h is 0.0001', code='''
+def numerical_jacobian(f, x, h=1e-4):
+    x = np.asarray(x, dtype=float)
+    columns = []
+    for j in range(x.size):
+        step = np.zeros_like(x)
+        step[j] = h
+        columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * h))
+    return np.stack(columns, axis=1)
+'''),
+]

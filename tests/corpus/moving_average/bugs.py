@@ -154,11 +154,46 @@ def ema_bias_corrected(thetas, beta):
 '''),
     dict(name="closed form with beta^(-t) overflows for long sequences",
          function="ema_bias_corrected",
-         message="the last 3 values of ema_bias_corrected for T = 1e5 contains NaN", code='''
+         message="a power such as beta^-t overflows on long sequences", code='''
 def ema_bias_corrected(thetas, beta):
     thetas = np.asarray(thetas, dtype=float)
     t = np.arange(1, len(thetas) + 1).reshape((-1,) + (1,) * (thetas.ndim - 1))
     v = (1 - beta) * beta ** t * np.cumsum(thetas * beta ** (-t), axis=0)
     return v / (1 - beta ** t)
+'''),
+]
+
+# Found by a review of the grader (full marks before the checks that now catch them).
+BUGS += [
+    dict(name='ema returns float32', function='ema',
+         message='dtype float32', code='''
+def ema(thetas, beta):
+    thetas = np.asarray(thetas, dtype=float)
+    v = np.zeros(thetas.shape, dtype=np.float32)
+    prev = np.zeros(thetas.shape[1:])
+    for t in range(len(thetas)):
+        prev = beta * prev + (1 - beta) * thetas[t]
+        v[t] = prev
+    return v
+'''),
+    dict(name='ema in closed form with beta^(-t) (overflows for long sequences)', function='ema',
+         message='beta^-t overflows', code='''
+def ema(thetas, beta):
+    thetas = np.asarray(thetas, dtype=float)
+    t = np.arange(1, len(thetas) + 1).reshape((-1,) + (1,) * (thetas.ndim - 1))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        v = (1 - beta) * beta ** t * np.cumsum(thetas * beta ** (-t), axis=0)
+    if beta == 0:
+        v = thetas.copy()
+    return v
+
+def ema_bias_corrected(thetas, beta):
+    thetas = np.asarray(thetas, dtype=float)
+    out = np.empty_like(thetas)
+    v = np.zeros(thetas.shape[1:])
+    for t in range(1, len(thetas) + 1):
+        v = beta * v + (1 - beta) * thetas[t - 1]
+        out[t - 1] = v / (1 - beta ** t)
+    return out
 '''),
 ]

@@ -62,7 +62,7 @@ def relu_backward(dout, cache):
     return cache > 0
 '''),
     dict(name="backward returns an integer mask (dout forgotten)", function="relu_backward",
-         message="should be a float array", code='''
+         message="the spec's arrays are float64", code='''
 def relu_backward(dout, cache):
     return (cache > 0).astype(int)
 '''),
@@ -109,7 +109,7 @@ def relu_forward(x):
     return np.max(x, 0), x
 '''),
     dict(name="integer output (np.zeros of ints filled with x)", function="relu_forward",
-         message="should be a float array", code='''
+         message="the spec's arrays are float64", code='''
 def relu_forward(x):
     out = np.zeros(x.shape, dtype=int)
     out[x > 0] = x[x > 0]
@@ -120,5 +120,20 @@ def relu_forward(x):
 def relu_forward(x):
     mask = x > 0
     return mask, x
+'''),
+]
+
+# Found by a review of the grader (full marks before the checks that now catch them).
+BUGS += [
+    dict(name='the input kept in a global instead of the cache', function='relu_backward',
+         message='use only the cache it is given', code='''
+_LAST_X = None
+def relu_forward(x):
+    global _LAST_X
+    _LAST_X = x.copy()
+    return np.maximum(x, 0.0), None
+
+def relu_backward(dout, cache):
+    return dout * (_LAST_X > 0)
 '''),
 ]

@@ -197,3 +197,39 @@ def residual_backward(dout, cache):
     return dout + dz @ W1, dW1, db1, dW2, db2
 '''),
 ]
+
+# Found by a review of the grader (full marks before the checks that now catch them).
+BUGS += [
+    dict(name='ReLU gate z >= 0 (gradient 1 at exactly 0)', function='residual_backward',
+         message='gate with z > 0, not z >= 0', code='''
+def residual_backward(dout, cache):
+    x, z, h, W1, W2 = cache
+    dW2, db2 = dout.T @ h, dout.sum(axis=0)
+    dz = (dout @ W2) * (z >= 0)
+    dW1, db1 = dz.T @ x, dz.sum(axis=0)
+    return dout + dz @ W1, dW1, db1, dW2, db2
+'''),
+    dict(name='ReLU6 (clipped at 6) inside F', function='residual_forward',
+         message='it clips at 6 (ReLU6)', code='''
+def residual_forward(x, W1, b1, W2, b2):
+    z = x @ W1.T + b1
+    h = np.clip(z, 0.0, 6.0)
+    return x + h @ W2.T + b2, (x, z, h, W1, W2)
+
+def residual_backward(dout, cache):
+    x, z, h, W1, W2 = cache
+    dW2, db2 = dout.T @ h, dout.sum(axis=0)
+    dz = (dout @ W2) * ((z > 0) & (z < 6))
+    dW1, db1 = dz.T @ x, dz.sum(axis=0)
+    return dout + dz @ W1, dW1, db1, dW2, db2
+'''),
+    dict(name='db1 and db2 squeezed to scalars when H or D is 1', function='residual_backward',
+         message='a dimension of size 1 was dropped', code='''
+def residual_backward(dout, cache):
+    x, z, h, W1, W2 = cache
+    dW2, db2 = dout.T @ h, np.squeeze(dout.sum(axis=0, keepdims=True))
+    dz = (dout @ W2) * (z > 0)
+    dW1, db1 = dz.T @ x, np.squeeze(dz.sum(axis=0, keepdims=True))
+    return dout + dz @ W1, dW1, db1, dW2, db2
+'''),
+]
