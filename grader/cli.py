@@ -120,7 +120,11 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"grade": grade, "nbgrader": write_nbgrader_course, "validate": validate_course}
-    return command[args.command](args, parser)
+    try:
+        return command[args.command](args, parser)
+    except BrokenPipeError:  # the reader went away (grader grade ... | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports it
 
 
 def solutions_or_exit(args, parser):

@@ -36,6 +36,15 @@ def test_usage_errors_exit_2(args):
     assert proc.returncode == 2 and "usage:" in proc.stderr
 
 
+def test_a_reader_that_goes_away_stops_the_output_quietly(klass):
+    read, write = os.pipe()
+    os.close(read)  # like `grader grade ... | head -1` once head has exited
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(klass)], stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=300)
+    os.close(write)
+    assert proc.returncode == 141 and "Traceback" not in proc.stderr, proc.stderr
+
+
 def test_help_explains_the_command():
     out = grader("grade", "--help").stdout
     for phrase in ("--topic", "--format", "--seed", "--journal", "metadata.grader.topic",
