@@ -88,7 +88,9 @@ def describe_exception(exc, student_files):
         where = {"file": exc.filename, "line": exc.lineno or 0, "function": ""}
     if isinstance(exc, CellTimeout):
         return {"type": "CellTimeout", "message": "", "where": where}
-    return {"type": type(exc).__name__[:80], "message": message[:500], "where": where}
+    bases = [c.__name__[:80] for c in type(exc).__mro__[1:] if c not in (BaseException, object)]
+    return {"type": type(exc).__name__[:80], "bases": bases[:20], "message": message[:500],
+            "where": where}
 
 
 def snapshot(args, skip=frozenset()):

@@ -14,14 +14,17 @@ class Fail(Exception):
 
 @dataclass(frozen=True)
 class Tol:
-    """|actual - expected| <= rtol * |expected| + atol * max|expected| entry by entry.
+    """|actual - expected| <= rtol * |expected| + atol * max|expected| + floor entry by entry.
 
     The defaults leave > 1000x margin for float64 round-off between equivalent formulas on the
     well-conditioned inputs the checks use, while real bugs are off by 1e-3 or (much) more.
+    `floor` is for results whose round-off is set by the inputs, not by the result itself (a
+    loss of 1e-13 computed from logits of 100 carries round-off of ~1e-14).
     """
 
     rtol: float = 1e-6
     atol: float = 1e-6
+    floor: float = 0.0
 
 
 DEFAULT = Tol()
@@ -46,7 +49,8 @@ def mismatch(actual, expected, tol=DEFAULT):
     a, e = np.asarray(actual, float), np.asarray(expected, float)
     scale = np.max(np.abs(e[np.isfinite(e)]), initial=0.0)
     with np.errstate(invalid="ignore"):
-        close = np.isfinite(e) & (np.abs(a - e) <= tol.rtol * np.abs(e) + tol.atol * scale)
+        close = np.isfinite(e) & (np.abs(a - e) <= tol.rtol * np.abs(e) + tol.atol * scale
+                                  + tol.floor)
     close |= (a == e)  # exact matches, including equal infinities
     return ~close
 

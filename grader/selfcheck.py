@@ -50,7 +50,8 @@ class LocalStudent:
             raise StudentError(f"{fn} is not implemented yet (it raises NotImplementedError)",
                                kind="NotImplementedError")
         except Exception as exc:
-            raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}", kind=type(exc).__name__)
+            raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}", kind=type(exc).__name__,
+                               bases=[c.__name__ for c in type(exc).__mro__[1:]])
         names = [arg_name(p, self.signatures.get(fn, ())) for p in changed(watched)]
         if names:
             raise StudentError(mutation_message(fn, names))

@@ -14,11 +14,16 @@ from .sandbox import Died, SandboxError, TimedOut
 class StudentError(Exception):
     """A call of a student function did not return a value; str() says why, for the student.
     `kind` names what happened: the exception the student's code raised ("ValueError"), or
-    "TimedOut", "Died", "BadReply" when the process had to be stopped."""
+    "TimedOut", "Died", "BadReply" when the process had to be stopped. `bases` names the
+    exception's base classes, so that is_a("ValueError") holds for a subclass of ValueError."""
 
-    def __init__(self, message, kind=None):
+    def __init__(self, message, kind=None, bases=()):
         super().__init__(message)
         self.kind = kind
+        self.bases = tuple(bases)
+
+    def is_a(self, name):
+        return name == self.kind or name in self.bases
 
 
 class Student:
@@ -101,7 +106,10 @@ class Student:
                 raise StudentError(f"{fn} returned a value the grader cannot read ({exc})")
         error = reply.get("error")
         kind = error.get("type") if isinstance(error, dict) else None
-        raise StudentError(self._describe_failure(fn, reply), kind=kind if isinstance(kind, str) else None)
+        bases = [b for b in _list(error.get("bases")) if isinstance(b, str)] \
+            if isinstance(error, dict) else []
+        raise StudentError(self._describe_failure(fn, reply),
+                           kind=kind if isinstance(kind, str) else None, bases=bases)
 
     # -- messages --
     def _describe_failure(self, fn, reply):
@@ -118,6 +126,8 @@ class Student:
         if kind == "Missing":
             close = difflib.get_close_matches(fn, self.functions, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
+            if not close and self.load_errors:
+                hint = f" (your code raised {self.load_errors[0]} before it got there?)"
             return f"{fn} is not defined in your submission{hint}"
         if kind == "NotImplementedError":
             return f"{fn} is not implemented yet (it raises NotImplementedError)"

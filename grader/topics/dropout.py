@@ -14,6 +14,7 @@ from .. import values
 from ..checks import Check
 from ..compare import Fail, Tol, assert_close, mismatch
 from ..stats import FALSE_FAILURE, binomial_interval, mean_interval
+from ..student import StudentError
 from ..wire import Generator
 
 ID = "dropout"
@@ -241,8 +242,8 @@ def rejects_bad_p(student, rng):
     for p in (1.0, -0.1, 1.5):
         try:
             student.call("dropout_forward", x, p, True, Generator(rng.integers(2 ** 32)))
-        except Exception as exc:
-            if getattr(exc, "kind", None) != "ValueError":
+        except StudentError as exc:
+            if not exc.is_a("ValueError"):
                 raise Fail(f"dropout_forward(x, p={p}) should raise ValueError, but: {exc}")
             continue
         raise Fail(f"dropout_forward(x, p={p}) returned; p must be in [0, 1), so it should raise "
