@@ -124,7 +124,8 @@ class Student:
         err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
         kind = str(err.get("type", "an error"))[:80]
         if kind == "Missing":
-            close = difflib.get_close_matches(fn, self.functions, n=1)
+            others = [f for f in self.functions if f not in self.signatures]  # not misspelt
+            close = difflib.get_close_matches(fn, others, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             if not close and self.load_errors:
                 hint = f" (your code raised {self.load_errors[0]} before it got there?)"
