@@ -69,6 +69,10 @@ def student_env():
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+        # glibc: arrays below 64 MB from the heap, kept after free; fresh mmaps for every
+        # returned array cost page faults (measured: a 400 x 100 call 1.9 -> 1.5 ms)
+        "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
+        "MALLOC_TRIM_THRESHOLD_": str(128 << 20),
     }
 
 

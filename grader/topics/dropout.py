@@ -150,9 +150,10 @@ def independent_elements(student, rng):
     # The total dropped varies between calls: 20 calls of Binomial(10^4, 1/2) all equal has
     # probability below max_k P(k)^19 < 0.008^19 ~ 1e-40.
     small = x[:100]
-    totals = {int(np.count_nonzero(forward(student, small, p,
-                                           rng=Generator(rng.integers(2 ** 32)))[0] == 0))
-              for _ in range(20)}
+    outs = student.call_many("dropout_forward", [[small, p, True, Generator(rng.integers(2 ** 32))]
+                                                 for _ in range(20)], pick=0)
+    totals = {int(np.count_nonzero(values.array(out, "out", shape=small.shape) == 0))
+              for out in outs}
     if len(totals) == 1:
         raise Fail(f"every call drops exactly {totals.pop()} of {small.size} entries: the "
                    "number dropped must vary, each element being dropped independently (not a "
