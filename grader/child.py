@@ -88,9 +88,13 @@ def describe_exception(exc, student_files):
         where = {"file": exc.filename, "line": exc.lineno or 0, "function": ""}
     if isinstance(exc, CellTimeout):
         return {"type": "CellTimeout", "message": "", "where": where}
-    bases = [c.__name__[:80] for c in type(exc).__mro__[1:] if c not in (BaseException, object)]
-    return {"type": type(exc).__name__[:80], "bases": bases[:20], "message": message[:500],
+    return {"type": type(exc).__name__[:80], "bases": base_names(exc), "message": message[:500],
             "where": where}
+
+
+def base_names(exc):
+    """The names of an exception's base classes (ValueError for a subclass of it)."""
+    return [c.__name__[:80] for c in type(exc).__mro__[1:-2]][:20]  # not BaseException, object
 
 
 def snapshot(args, skip=frozenset()):

@@ -9,7 +9,7 @@ import html
 import numpy as np
 
 from . import probes, wire
-from .child import changed, snapshot
+from .child import base_names, changed, snapshot
 from .checks import checks_for, run_check
 from .student import StudentError, arg_name, mutation_message
 from .topics import TOPICS
@@ -51,7 +51,7 @@ class LocalStudent:
                                kind="NotImplementedError")
         except Exception as exc:
             raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}", kind=type(exc).__name__,
-                               bases=[c.__name__ for c in type(exc).__mro__[1:]])
+                               bases=base_names(exc))
         names = [arg_name(p, self.signatures.get(fn, ())) for p in changed(watched)]
         if names:
             raise StudentError(mutation_message(fn, names))

@@ -88,11 +88,12 @@ def backward(student, dout, cache, shapes):
     return [values.array(g, name, shape=s) for g, name, s in zip(got, ("dx", "dgamma", "dbeta"), shapes)]
 
 
-def random_backward(student, rng, n, d):
-    """A random batch and upstream gradient, and the student's (dx, dgamma, dbeta) for them."""
-    x, (gamma, beta) = batch(rng, n, d), params(rng, d)
+def random_backward(student, rng, n, d, eps=None, tiny_feature=False):
+    """A random batch and upstream gradient, and the student's (dx, dgamma, dbeta) for them
+    (after a forward call given `eps` unless it is None)."""
+    x, (gamma, beta) = batch(rng, n, d, tiny_feature), params(rng, d)
     dout = rng.normal(size=(n, d))
-    cache = cache_of_a_correct_forward(student, x, gamma, beta)
+    cache = cache_of_a_correct_forward(student, x, gamma, beta, eps)
     return (x, gamma, beta, dout), backward(student, dout, cache, [(n, d), (d,), (d,)])
 
 
@@ -141,13 +142,18 @@ def running_update(student, mean, var, x, momentum=None):
     return got_mean, got_var
 
 
+def with_running_stats(x, gamma, beta, mean, var, eps=EPS):
+    """The spec's inference formula."""
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
 def inference_alternatives(x, gamma, beta, mean, var):
     return [
         (gamma * (x - mean) / (np.sqrt(var) + EPS) + beta,
          "eps is outside the square root: sqrt(running_var + eps)"),
         (gamma * (x - mean) / (var + EPS) + beta,
          "it divides by the variance; divide by the standard deviation sqrt(running_var + eps)"),
-        *[(gamma * (x - mean) / np.sqrt(var + e) + beta, f"it uses eps = {e:g}; the default "
+        *[(with_running_stats(x, gamma, beta, mean, var, e), f"it uses eps = {e:g}; the default "
            "eps is 1e-5") for e in OTHER_EPS],
         *([(normalize(x, gamma, beta), "it normalizes with the batch's own statistics; "
             "inference must use running_mean and running_var")] if len(x) > 1 else []),
@@ -200,10 +206,8 @@ def backward_params(student, rng):
     """With eps = 1e-3 given to the forward call and a feature of std 1e-3, dgamma tells which
     eps the backward pass used."""
     n, d, eps = 5, 3, 1e-3
-    x, (gamma, beta) = batch(rng, n, d, tiny_feature=True), params(rng, d)
-    dout = rng.normal(size=(n, d))
-    cache = cache_of_a_correct_forward(student, x, gamma, beta, eps)
-    _, dgamma, dbeta = backward(student, dout, cache, [(n, d), (d,), (d,)])
+    (x, gamma, beta, dout), (_, dgamma, dbeta) = random_backward(student, rng, n, d, eps,
+                                                                 tiny_feature=True)
     num_gamma, num_beta = numerical_gradients(out_of(student, eps), [x, gamma, beta], wrt=[1, 2],
                                               dout=dout)
     if (norm_relative_error(dgamma, num_beta) < GRAD_TOL
@@ -268,7 +272,7 @@ def inference(student, rng):
     for rows in (x, x[:1]):
         got = values.array(student.call("batchnorm_inference", rows, gamma, beta, running_mean,
                                         running_var), "out", shape=rows.shape)
-        expected = gamma * (rows - running_mean) / np.sqrt(running_var + EPS) + beta
+        expected = with_running_stats(rows, gamma, beta, running_mean, running_var)
         assert_close(got, expected, f"batchnorm_inference on {len(rows)} example(s) shifted by "
                      "+100 from the running mean",
                      alternatives=inference_alternatives(rows, gamma, beta, running_mean,
@@ -276,9 +280,9 @@ def inference(student, rng):
     eps = 0.1
     got = values.array(student.call("batchnorm_inference", x, gamma, beta, running_mean,
                                     running_var, eps), "out", shape=x.shape)
-    assert_close(got, gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta,
+    assert_close(got, with_running_stats(x, gamma, beta, running_mean, running_var, eps),
                  f"batchnorm_inference with eps = {eps:g} given", alternatives=[
-                     (gamma * (x - running_mean) / np.sqrt(running_var + e) + beta,
+                     (with_running_stats(x, gamma, beta, running_mean, running_var, e),
                       f"it uses eps = {e:g}, not the eps argument it is given")
                      for e in (EPS, *OTHER_EPS)])
 
