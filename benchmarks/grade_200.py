@@ -22,10 +22,11 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import checks, submissions  # noqa: E402
-from grader.grading import Options, Pool, find_solutions, load_reference  # noqa: E402
-from grader.selfcheck import LocalStudent  # noqa: E402
-from grader.topics import TOPICS  # noqa: E402
+from grader.checks import core as checks  # noqa: E402
+from grader.course import submissions  # noqa: E402
+from grader.course.grading import Options, Pool, find_solutions, load_reference  # noqa: E402
+from grader.course.selfcheck import LocalStudent  # noqa: E402
+from grader.checks.topics import TOPICS  # noqa: E402
 
 
 def variants(topic, count):

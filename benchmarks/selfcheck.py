@@ -17,8 +17,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import check  # noqa: E402
-from grader.checks import checks_for  # noqa: E402
-from grader.topics import TOPICS  # noqa: E402
+from grader.checks.core import checks_for  # noqa: E402
+from grader.checks.topics import TOPICS  # noqa: E402
 
 
 def timed(topic, namespace):

@@ -10,7 +10,7 @@ def check(topic, namespace=None):
     """Run the public checks of `topic` on the functions defined in the calling notebook."""
     if IN_SANDBOX:
         return None
-    from .selfcheck import check as run
+    from .course.selfcheck import check as run
     if namespace is None:
         import inspect
         namespace = inspect.currentframe().f_back.f_globals

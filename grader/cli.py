@@ -4,10 +4,11 @@ import os
 import sys
 import time
 
-from . import __version__, journal as journal_mod, report, submissions
-from .grading import PROJECT_SOLUTIONS, Options, Pool, error_result, find_solutions
-from .sandbox import Limits
-from .topics import TOPIC_IDS
+from . import __version__
+from .course import journal as journal_mod, report, submissions
+from .course.grading import PROJECT_SOLUTIONS, Options, Pool, error_result, find_solutions
+from .sandbox.process import Limits
+from .checks.topics import TOPIC_IDS
 
 PROJECT_ASSIGNMENTS = os.path.join(os.path.dirname(PROJECT_SOLUTIONS), "assignments")
 
@@ -137,7 +138,7 @@ def solutions_or_exit(args, parser):
 
 
 def write_nbgrader_course(args, parser):
-    from .nbgrader import write_course
+    from .course.nbgrader import write_course
     if not os.path.isdir(args.assignments):
         parser.error(f"--assignments {args.assignments}: no such folder")
     written = write_course(args.dir, args.assignments, solutions_or_exit(args, parser),
@@ -149,7 +150,7 @@ def write_nbgrader_course(args, parser):
 
 
 def validate_course(args, parser):
-    from .validate import validate
+    from .course.validate import validate
     if not os.path.isdir(args.assignments):
         parser.error(f"--assignments {args.assignments}: no such folder")
     ok = validate(args.assignments, solutions_or_exit(args, parser), seeds=args.seeds,
@@ -221,7 +222,7 @@ def grade(args, parser):
 
 
 def record_in_gradebooks(results, paths):
-    from .nbgrader import course_root_of, write_gradebook
+    from .course.nbgrader import course_root_of, write_gradebook
     roots = {course_root_of(p) for p in paths}
     if None in roots:
         print("warning: --gradebook: some PATHs are not inside an nbgrader course (no "

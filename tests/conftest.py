@@ -5,9 +5,9 @@ import pathlib
 
 import pytest
 
-from grader import submissions
-from grader.grading import Options, Pool, find_solutions
-from grader.sandbox import Limits
+from grader.course import submissions
+from grader.course.grading import Options, Pool, find_solutions
+from grader.sandbox.process import Limits
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -74,5 +74,5 @@ def filled_notebook(path, source):
     """The notebook at `path` with each skeleton's stub replaced by the body of the same
     function in `source` (what a student who solved it hands in)."""
     import nbformat
-    from grader.validate import filled
+    from grader.course.validate import filled
     return nbformat.writes(filled(nbformat.read(str(path), 4), source))

@@ -10,7 +10,7 @@ NOTEBOOKS = {path.stem[3:]: path for path in sorted((ROOT / "assignments").glob(
 
 
 def test_every_topic_has_a_notebook():
-    from grader.topics import TOPIC_IDS
+    from grader.checks.topics import TOPIC_IDS
     assert sorted(NOTEBOOKS) == sorted(TOPIC_IDS)
 
 
@@ -34,7 +34,7 @@ def test_solved_notebook_gets_full_marks(grade, topic):
 
 @pytest.mark.parametrize("topic", NOTEBOOKS)
 def test_notebook_declares_its_topic_and_skeletons_match_the_spec(topic):
-    from grader.topics import TOPICS
+    from grader.checks.topics import TOPICS
     nb = nbformat.read(str(NOTEBOOKS[topic]), 4)
     nbformat.validate(nb)
     assert nb.metadata["grader"]["topic"] == topic

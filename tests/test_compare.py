@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grader.compare import Fail, Tol, assert_close, constant_factor, mismatch
+from grader.checks.compare import Fail, Tol, assert_close, constant_factor, mismatch
 
 
 def message(actual, expected, **kw):

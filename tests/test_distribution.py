@@ -45,7 +45,7 @@ def wheel(tmp_path_factory):
 
 def test_the_wheel_ships_the_grader_and_no_solutions(wheel):
     names = wheel.namelist()
-    assert "grader/cli.py" in names and "grader/topics/batchnorm.py" in names
+    assert "grader/cli.py" in names and "grader/checks/topics/batchnorm.py" in names
     assert not [n for n in names if n.startswith(("solutions/", "tests/", "examples/"))]
     assert not [n for n in names if "/solutions" in n]
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from grader.compare import Fail
-from grader.gradcheck import (GRAD_TOL, assert_gradient, avoid_kinks, norm_relative_error,
+from grader.checks.compare import Fail
+from grader.checks.gradcheck import (GRAD_TOL, assert_gradient, avoid_kinks, norm_relative_error,
                               numerical_gradients)
 
 

@@ -10,9 +10,9 @@ import pytest
 from nbformat import v4
 
 from conftest import ROOT
-from grader.nbgrader import points_of, write_course
-from grader.topics import TOPICS
-from grader.validate import filled
+from grader.course.nbgrader import points_of, write_course
+from grader.checks.topics import TOPICS
+from grader.course.validate import filled
 
 BIN = os.path.dirname(sys.executable)
 ENV = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))  # nbgrader runs alembic
@@ -103,8 +103,9 @@ def test_autograde_then_the_tamper_proof_path(course):
     mallory = nbformat.from_dict(json.loads(json.dumps(release)))
     mallory.cells.insert(1, v4.new_code_cell(  # the in-kernel tests can be fooled
         "import grader.nbgrader as g\n"
-        "from grader.topics import TOPICS\n"
-        "g.test = lambda topic, fn, hidden=False: g.points_of(TOPICS[topic], fn)"))
+        "from grader.course.nbgrader import points_of\n"
+        "from grader.checks.topics import TOPICS\n"
+        "g.test = lambda topic, fn, hidden=False: points_of(TOPICS[topic], fn)"))
     for student, nb in (("alice", alice), ("bob", bob), ("mallory", mallory),
                         ("zoe", release)):
         submit(course, student, nb)

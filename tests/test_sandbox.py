@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, failing, reference_source
-from grader import submissions
-from grader.grading import Options, Pool, find_solutions
-from grader.sandbox import Limits, Zygote
-from grader.student import Student, StudentError
+from grader.course import submissions
+from grader.course.grading import Options, Pool, find_solutions
+from grader.sandbox.process import Limits, Zygote
+from grader.sandbox.student import Student, StudentError
 
 LIMITS = Limits(call_seconds=1, cell_seconds=1, submission_seconds=30, memory_mb=512)
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to test uid separation")
@@ -43,7 +43,7 @@ def grade_batch(pool, tmp_path, sources):
 
 def points(*functions):
     """Points of the batchnorm checks about these functions (public and hidden)."""
-    from grader.topics import batchnorm
+    from grader.checks.topics import batchnorm
     return sum(c.points for c in batchnorm.CHECKS if c.function in functions)
 
 

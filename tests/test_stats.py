@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from grader.stats import FALSE_FAILURE, binomial_interval, binomial_outside_probability
+from grader.checks.stats import FALSE_FAILURE, binomial_interval, binomial_outside_probability
 
 
 @pytest.mark.parametrize("n", [100, 10_000, 100_000])
@@ -36,7 +36,7 @@ def test_swapped_convention_is_far_outside():
 
 
 def test_mean_interval_reduces_to_the_binomial_one():
-    from grader.stats import mean_interval
+    from grader.checks.stats import mean_interval
     for p in (0.1, 0.5, 0.8):
         lo, hi = mean_interval([0, 1], [1 - p, p], 10_000)
         blo, bhi = binomial_interval(10_000, p)
@@ -47,7 +47,7 @@ def test_mean_interval_bound_holds_exactly_on_a_small_case():
     """Exact distribution of the sum of n iid draws by convolution: the probability outside
     the interval is below the bound (alpha = 1e-3 here so that the check has teeth)."""
     import numpy as np
-    from grader.stats import mean_interval
+    from grader.checks.stats import mean_interval
     values, probs, n, alpha = np.arange(5), np.array([0.1, 0.2, 0.4, 0.2, 0.1]), 60, 1e-3
     lo, hi = mean_interval(values, probs, n, alpha)
     dist = np.array([1.0])
@@ -64,7 +64,7 @@ def test_variance_statistic_of_row_counts():
     counts ~ Binomial(m, p). Its interval contains 1 and excludes 0 (a fixed count per row)."""
     import math
     import numpy as np
-    from grader.stats import mean_interval
+    from grader.checks.stats import mean_interval
     m, p, rows = 100, 0.5, 1000
     k = np.arange(m + 1)
     pmf = np.array([math.comb(m, i) * p ** i * (1 - p) ** (m - i) for i in k])

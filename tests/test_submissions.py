@@ -4,7 +4,7 @@ import json
 import pytest
 
 from conftest import failing, notebook, reference_source, split_functions
-from grader import submissions
+from grader.course import submissions
 
 
 def test_notebook_as_students_leave_it_gets_full_marks(grade):

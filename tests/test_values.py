@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from grader import values
-from grader.compare import Fail
-from grader.wire import Opaque
+from grader.checks import values
+from grader.checks.compare import Fail
+from grader.sandbox.wire import Opaque
 
 
 @pytest.mark.parametrize("value,phrase", [

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from . import isolation, wire
 
-GRADER_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+GRADER_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class Zygote:
                    PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1")
         self.stderr = tempfile.TemporaryFile()  # a file, not a pipe: it can never fill up
         self.process = subprocess.Popen(
-            [sys.executable, "-s", "-m", "grader.zygote", str(child.fileno())],
+            [sys.executable, "-s", "-m", "grader.sandbox.zygote", str(child.fileno())],
             pass_fds=[child.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=self.stderr)
         child.close()

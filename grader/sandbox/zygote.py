@@ -102,11 +102,11 @@ def close_fds_except(*keep):
 
 
 def student_main(plan, conf, req_r, resp_w, nproc_base, launcher_gone):
-    from . import child
+    from . import server
     try:
         set_up_student_process(plan, conf, nproc_base, launcher_gone)
         close_fds_except(req_r, resp_w)
-        child.redirect_stdio()
+        server.redirect_stdio()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -116,7 +116,7 @@ def student_main(plan, conf, req_r, resp_w, nproc_base, launcher_gone):
         finally:
             os._exit(SETUP_FAILED)
     try:
-        child.Server(req_r, resp_w).serve()
+        server.Server(req_r, resp_w).serve()
     finally:
         os._exit(0)
 
@@ -227,7 +227,7 @@ def main():
     iso.prctl(iso.PR_SET_CHILD_SUBREAPER, 1)
     import numpy  # noqa: F401  (the point of the zygote)
     import numpy.linalg, numpy.random, numpy.fft  # noqa: E401,F401
-    from . import child, nbgrader  # noqa: F401  (a notebook's test cells import the latter)
+    from . import server  # noqa: F401
     preload(conf.get("preload", ()))
     plan = Plan(conf, userns)
     failure = probe(plan, conf) if (plan.fs or plan.netns or plan.pidns) else None

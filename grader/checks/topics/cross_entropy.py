@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import values
-from ..checks import Check
+from ..core import Check
 from ..compare import Fail, Tol, assert_close
 from ..gradcheck import assert_gradient, numerical_gradients
 

@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .topics import TOPIC_IDS, TOPICS
+from ..checks.topics import TOPIC_IDS, TOPICS
 
 MAX_FILE_BYTES = 20 << 20
 SUFFIXES = (".py", ".ipynb")

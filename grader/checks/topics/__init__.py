@@ -1,4 +1,4 @@
-"""The topics of ../shared/exercise-api.md. Each module lists its functions and its checks."""
+"""The topics of docs/exercise-api.md. Each module lists its functions and its checks."""
 from . import (backprop, batchnorm, cross_entropy, dropout, matrix_calculus, moving_average,
                relu, residual)
 

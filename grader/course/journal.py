@@ -3,7 +3,7 @@ fsync'ed; a later run with the same journal reuses results whose inputs have not
 import json
 import os
 
-from . import __version__
+from .. import __version__
 
 
 def key(sub, seed, hidden):

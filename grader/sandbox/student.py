@@ -8,22 +8,29 @@ import difflib
 import time
 
 from . import wire
-from .sandbox import Died, SandboxError, TimedOut
+from .process import Died, SandboxError, TimedOut
 
 
 class StudentError(Exception):
     """A call of a student function did not return a value; str() says why, for the student.
     `kind` names what happened: the exception the student's code raised ("ValueError"), or
     "TimedOut", "Died", "BadReply" when the process had to be stopped. `bases` names the
-    exception's base classes, so that is_a("ValueError") holds for a subclass of ValueError."""
+    exception's base classes, so that raised("ValueError") holds for a subclass of ValueError."""
 
     def __init__(self, message, kind=None, bases=()):
         super().__init__(message)
         self.kind = kind
         self.bases = tuple(bases)
 
-    def is_a(self, name):
+    def raised(self, name):
+        """The student's code raised exception `name` (or a subclass of it)."""
         return name == self.kind or name in self.bases
+
+    def timed_out(self):
+        return self.kind == "TimedOut"
+
+    def out_of_memory(self):
+        return self.kind in ("MemoryError", "OutOfMemory")
 
 
 class Student:

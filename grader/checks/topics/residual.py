@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import values
-from ..checks import Check, assert_backward_uses_its_cache
+from ..core import Check, assert_backward_uses_its_cache
 from ..compare import Fail, Tol, assert_close
 from ..gradcheck import H, assert_gradient, numerical_gradients
 

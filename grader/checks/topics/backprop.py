@@ -8,10 +8,10 @@ layer by layer).
 import numpy as np
 
 from .. import values
-from ..checks import Check
+from ..core import Check
 from ..compare import Fail, assert_close
 from ..gradcheck import assert_gradient, numerical_gradients
-from ..student import StudentError
+from ..core import StudentError
 
 ID = "backprop"
 TITLE = "Backpropagation"
@@ -78,7 +78,7 @@ def without_overflow(student, fn, z):
         return values.array(student.call(fn, z, errstate={"over": "raise"}), f"{fn}(z)",
                             shape=z.shape)
     except StudentError as exc:
-        if exc.kind == "FloatingPointError":
+        if exc.raised("FloatingPointError"):
             raise Fail(f"{fn}(z) overflows for some |z| <= 1000 (exp of a large number): "
                        "compute with exp(-|z|), which never overflows. Note that np.where "
                        "evaluates both of its branches, so a branch that overflows still does")

@@ -6,9 +6,9 @@ The usual mistakes are recognisable from the first values of a constant sequence
 import numpy as np
 
 from .. import values
-from ..checks import Check
+from ..core import Check
 from ..compare import Fail, assert_close
-from ..student import StudentError
+from ..core import StudentError
 
 ID = "moving_average"
 TITLE = "Moving averages"
@@ -155,7 +155,7 @@ def long_sequence(fn):
         try:
             got = call(student, fn, thetas, beta)
         except StudentError as exc:
-            if exc.kind in ("TimedOut", "MemoryError"):
+            if exc.timed_out() or exc.out_of_memory():
                 raise Fail(f"{exc}: for T = 1e5 the work must grow like T, not T^2. Compute the "
                            "average in one pass with the recursion v_t = beta v_(t-1) + "
                            "(1 - beta) theta_t, not a weighted sum recomputed at every step")

@@ -7,12 +7,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import checks as checks_mod
-from .sandbox import Limits, Zygote, pick_sandbox_uids
-from .student import Student
-from .topics import TOPICS
+from ..checks import core as checks_mod
+from ..sandbox.process import Limits, Zygote, pick_sandbox_uids
+from ..sandbox.student import Student
+from ..checks.topics import TOPICS
 
-PROJECT_SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+PROJECT_SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                  "solutions")
 
 

@@ -12,8 +12,22 @@ from typing import Callable
 
 import numpy as np
 
+from ..sandbox import probes
+from ..sandbox.student import StudentError
+from ..sandbox.wire import Generator, Probe as GraderFunction
 from .compare import Fail
-from .student import StudentError
+
+# The vocabulary topic files use besides numpy: Check, Fail, StudentError (with its predicates
+# raised(name), timed_out(), out_of_memory()), and two kinds of argument the grader builds in the
+# student process: Generator(seed), a numpy Generator; GraderFunction(name, *args), one of
+# grader.sandbox.probes, whose grader-side twin build_locally() returns.
+__all__ = ["Check", "CheckResult", "Fail", "StudentError", "Generator", "GraderFunction",
+           "build_locally", "run_check", "checks_for", "assert_backward_uses_its_cache"]
+
+
+def build_locally(function):
+    """The grader's own copy of a GraderFunction, to know what it gives."""
+    return probes.build(function.name, *function.args)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ import math
 import numpy as np
 
 from .. import values
-from ..checks import Check
+from ..core import Check
 from ..compare import Fail, Tol, assert_close, mismatch
 from ..stats import FALSE_FAILURE, binomial_interval, mean_interval
-from ..student import StudentError
-from ..wire import Generator
+from ..core import StudentError
+from ..core import Generator
 
 ID = "dropout"
 TITLE = "Dropout"
@@ -244,7 +244,7 @@ def rejects_bad_p(student, rng):
         try:
             student.call("dropout_forward", x, p, True, Generator(rng.integers(2 ** 32)))
         except StudentError as exc:
-            if not exc.is_a("ValueError"):
+            if not exc.raised("ValueError"):
                 raise Fail(f"dropout_forward(x, p={p}) should raise ValueError, but: {exc}")
             continue
         raise Fail(f"dropout_forward(x, p={p}) returned; p must be in [0, 1), so it should raise "

@@ -13,7 +13,7 @@ import tempfile
 from . import submissions
 from .grading import Options, Pool
 from .nbgrader import TEST_CALL, function_bodies, with_solution
-from .topics import TOPICS
+from ..checks.topics import TOPICS
 
 
 def filled(nb, solution_source):

@@ -6,7 +6,7 @@ Values arrive from grader.wire: numpy arrays, Python numbers, None, tuples/lists
 import numpy as np
 
 from .compare import Fail, shape_str
-from .wire import Opaque
+from ..sandbox.wire import Opaque
 
 
 def kind(value):

@@ -8,7 +8,7 @@ with solutions/batchnorm.py on fresh inputs.
 import numpy as np
 
 from .. import values
-from ..checks import Check, assert_backward_uses_its_cache
+from ..core import Check, assert_backward_uses_its_cache
 from ..compare import Fail, Tol, assert_close, mismatch
 from ..gradcheck import GRAD_TOL, assert_gradient, norm_relative_error, numerical_gradients
 

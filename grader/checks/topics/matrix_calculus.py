@@ -5,11 +5,11 @@ the student process from plain arguments and called there by the student's code.
 """
 import numpy as np
 
-from .. import probes, values
-from ..checks import Check
+from .. import values
+from ..core import Check
 from ..compare import Fail, Tol, assert_close
 from ..gradcheck import assert_gradient
-from ..wire import Probe
+from ..core import GraderFunction, build_locally
 
 ID = "matrix_calculus"
 TITLE = "Matrix calculus"
@@ -41,7 +41,7 @@ def forward_difference(f, x, h):
 
 
 def jacobian_of(student, probe, x, *h):
-    p = len(probes.build(probe.name, *probe.args)(x))
+    p = len(build_locally(probe)(x))
     return values.array(student.call("numerical_jacobian", probe, x, *h),
                         "numerical_jacobian(f, x)", shape=(p, len(x)))
 
@@ -59,8 +59,8 @@ def softmax(z):
 
 def central_differences(student, rng):
     w = rng.normal(size=(3, 4))
-    probe, x = Probe("cubic", w), rng.normal(size=4)
-    f = probes.build("cubic", w)
+    probe, x = GraderFunction("cubic", w), rng.normal(size=4)
+    f = build_locally(GraderFunction("cubic", w))
     got = jacobian_of(student, probe, x, 1e-3)
     assert_close(got, central(f, x, 1e-3), "numerical_jacobian(f, x, h=1e-3) for f(x) = (W x)^3",
                  tol=FORMULA, alternatives=[
@@ -77,8 +77,8 @@ def central_differences(student, rng):
     # The default h: sin(1000 W x) has third derivatives ~1e9, so the central difference with
     # h = 1e-5 differs from the spec's (h = 1e-6) by ~1e-1, far beyond FORMULA's tolerance.
     w = 1000 * rng.normal(size=(2, 3))
-    f, x = probes.build("sine", w), rng.normal(size=3)
-    default = jacobian_of(student, Probe("sine", w), x)
+    f, x = build_locally(GraderFunction("sine", w)), rng.normal(size=3)
+    default = jacobian_of(student, GraderFunction("sine", w), x)
     assert_close(default, central(f, x, 1e-6), "numerical_jacobian(f, x) with the default h, "
                  "for f(x) = sin(W x) with large W", tol=FORMULA, alternatives=[
                      (central(f, x, h), f"the default h is {h:g}; the spec's default is 1e-6")
@@ -88,8 +88,8 @@ def central_differences(student, rng):
 def orientation(student, rng):
     w, b = rng.normal(size=(2, 5)), rng.normal(size=2)  # f: R^5 -> R^2
     x = rng.normal(size=5)
-    f = probes.build("tanh_affine", w, b)
-    got = student.call("numerical_jacobian", Probe("tanh_affine", w, b), x, 1e-5)
+    f = build_locally(GraderFunction("tanh_affine", w, b))
+    got = student.call("numerical_jacobian", GraderFunction("tanh_affine", w, b), x, 1e-5)
     got = values.array(got, "numerical_jacobian(f, x) for f: R^5 -> R^2", shape=(2, 5))
     # Against the spec's formula, not the analytic Jacobian: where tanh saturates, the true
     # entries (~1e-6) are smaller than the round-off of any central difference (~1e-11).
@@ -187,8 +187,8 @@ def hidden_jacobian(student, rng, ref):
     p, m = (int(v) for v in rng.integers(1, 7, size=2))
     w, b = rng.normal(size=(p, m)), rng.normal(size=p)
     x = rng.normal(size=m)
-    f = probes.build("tanh_affine", w, b)
-    got = jacobian_of(student, Probe("tanh_affine", w, b), x, 1e-4)
+    f = build_locally(GraderFunction("tanh_affine", w, b))
+    got = jacobian_of(student, GraderFunction("tanh_affine", w, b), x, 1e-4)
     assert_close(got, ref.numerical_jacobian(f, x, 1e-4), f"numerical_jacobian for f: R^{m} -> "
                  f"R^{p}", tol=FORMULA, alternatives=[
                      (forward_difference(f, x, 1e-4), "it uses forward differences; the spec's "

@@ -8,11 +8,11 @@ import html
 
 import numpy as np
 
-from . import probes, wire
-from .child import base_names, changed, snapshot
-from .checks import checks_for, run_check
-from .student import StudentError, arg_name, mutation_message
-from .topics import TOPICS
+from ..sandbox import probes, wire
+from ..sandbox.server import base_names, changed, snapshot
+from ..checks.core import checks_for, run_check
+from ..sandbox.student import StudentError, arg_name, mutation_message
+from ..checks.topics import TOPICS
 
 
 class LocalStudent:

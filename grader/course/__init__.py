@@ -1,0 +1,1 @@
+"""What instructors and students touch: submissions, batches, reports, self-checks, nbgrader."""
