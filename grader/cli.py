@@ -166,8 +166,8 @@ def grade(args, parser):
             parser.error(f"--solutions {args.solutions}: no such folder")
         solutions = find_solutions(args.solutions)
     hidden = solutions is not None
-    files = submissions.find(args.paths)
-    subs = [submissions.load(f, args.topic) for f in files]
+    subs = [submissions.load(f, args.topic, given)
+            for given in args.paths for f in submissions.find([given])]
     journal = journal_mod.Journal(args.journal) if args.journal else None
     results = [None] * len(subs)
     todo = []

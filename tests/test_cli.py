@@ -61,7 +61,9 @@ def test_json_output_follows_the_spec(klass):
     good, bad, empty = results.values()
     assert good["score"] == good["max_score"] == 10 and good["error"] is None
     assert bad["error"] is None and 0 < bad["score"] < 10
+    assert (good["student"], bad["student"]) == ("ann", "bob_batchnorm")
     assert empty == {"submission": str(klass / "empty_batchnorm.py"), "topic": "batchnorm",
+                     "student": "empty_batchnorm", "assignment": "empty_batchnorm",
                      "score": 0, "max_score": 10, "error": "empty_batchnorm.py is empty",
                      "checks": []}
     for check in bad["checks"]:

@@ -130,3 +130,17 @@ def test_folders_are_searched_recursively_without_checkpoints(tmp_path):
     (tmp_path / "b.ipynb").write_text("{}")
     found = submissions.find([str(tmp_path)])
     assert [f.replace(str(tmp_path), "") for f in found] == ["/a/batchnorm.py", "/b.ipynb"]
+
+
+@pytest.mark.parametrize("path, given, expected", [
+    ("course/submitted/ada/06_batchnorm/06_batchnorm.ipynb", "course/submitted",
+     ("ada", "06_batchnorm")),
+    ("course/submitted/ada/06_batchnorm/sub/x.py", None, ("ada", "06_batchnorm")),
+    ("examples/ada/01_cross_entropy.ipynb", "examples", ("ada", "01_cross_entropy")),
+    ("examples/ada/deep/relu.py", "examples", ("ada", "relu")),
+    ("examples/ada/relu.py", "examples/ada", ("relu", "relu")),
+    ("bob_relu.py", "bob_relu.py", ("bob_relu", "bob_relu")),
+    ("/tmp/x/bob_relu.py", None, ("bob_relu", "bob_relu")),
+])
+def test_identity_comes_from_the_layout(path, given, expected):
+    assert submissions.identity(path, given) == expected

@@ -40,7 +40,8 @@ def max_score(topic, hidden):
 
 
 def error_result(sub, hidden):
-    return {"submission": sub.path, "topic": sub.topic, "score": 0,
+    return {"submission": sub.path, "student": sub.student, "assignment": sub.assignment,
+            "topic": sub.topic, "score": 0,
             "max_score": max_score(sub.topic, hidden), "error": sub.error, "checks": []}
 
 
@@ -56,7 +57,8 @@ def grade_submission(zygote, sub, seed, references):
                    for c in checks_mod.checks_for(topic, hidden=ref is not None)]
     finally:
         student.close()
-    out = {"submission": sub.path, "topic": sub.topic,
+    out = {"submission": sub.path, "student": sub.student, "assignment": sub.assignment,
+           "topic": sub.topic,
            "score": round(float(sum(r.score for r in results)), 6),
            "max_score": float(sum(r.max_score for r in results)), "error": None,
            "checks": [r.as_json() for r in results]}

@@ -30,6 +30,8 @@ class Cell:
 class Submission:
     path: str                       # as given on the command line, or found in a folder
     topic: str | None = None
+    student: str = ""               # who handed it in (see identity())
+    assignment: str = ""            # which assignment it answers
     cells: list = field(default_factory=list)
     module: str = "submission"      # __name__ the code runs under ("__main__" for notebooks)
     error: str | None = None
@@ -63,6 +65,24 @@ def find(paths):
     return out
 
 
+def identity(path, given=None):
+    """(student, assignment) of a submission file. In an nbgrader layout
+    `.../submitted/<student>/<assignment>/...` both come from the folders. Otherwise the student
+    is the first folder below the PATH it was found under (`examples/ada/x.ipynb` found under
+    `examples` -> ada), or the file's own name when it was given directly or lies right inside
+    that PATH; the assignment is the file's name without its suffix."""
+    parts = os.path.normpath(path).split(os.sep)
+    for i in range(len(parts) - 3, -1, -1):
+        if parts[i] == "submitted" and i + 3 < len(parts):
+            return parts[i + 1], parts[i + 2]
+    stem = os.path.splitext(parts[-1])[0]
+    if given is not None and os.path.normpath(given) != os.path.normpath(path):
+        below = os.path.relpath(path, given).split(os.sep)
+        if len(below) > 1 and below[0] not in (os.curdir, os.pardir):
+            return below[0], stem
+    return stem, stem
+
+
 def topic_from_name(path):
     """The topic a file name (or its folder's name) mentions, if exactly one."""
     for part in (os.path.basename(path), os.path.basename(os.path.dirname(path))):
@@ -74,10 +94,13 @@ def topic_from_name(path):
     return None
 
 
-def load(path, topic=None):
+def load(path, topic=None, given=None):
     """Read one file into a Submission (never raises for a bad file). The topic is `topic`,
-    else the notebook's metadata, else the file name; an error result keeps what is known."""
-    sub = Submission(path=path, topic=topic or topic_from_name(path))
+    else the notebook's metadata, else the file name; an error result keeps what is known.
+    `given` is the PATH the file was found under (for identity())."""
+    student, assignment = identity(path, given)
+    sub = Submission(path=path, topic=topic or topic_from_name(path), student=student,
+                     assignment=assignment)
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
