@@ -8,6 +8,9 @@ the notebooks students hold.
 def test(topic, function, hidden=False, namespace=None):
     """Run the checks about `function` on the calling notebook's functions; see
     grader.course.nbgrader.test."""
+    import grader
+    if grader.IN_SANDBOX:  # while `grader grade` runs the notebook, the grader does the grading
+        return None
     import inspect
 
     from .course.nbgrader import test as run

@@ -1,5 +1,5 @@
-"""Grading submissions: one zygote per worker slot, one student process per submission-topic,
-checks run and verdicts computed here in the grader process."""
+"""Grading submissions: one Sandbox with a worker slot per job, one student process per
+submission, checks run and verdicts computed here in the grader process."""
 import importlib.util
 import os
 import queue
@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..checks import core as checks_mod
-from ..sandbox.process import Limits, Zygote, pick_sandbox_uids
+from ..sandbox.process import Limits, Sandbox
 from ..sandbox.student import Student
 from ..checks.topics import TOPICS
 
@@ -45,13 +45,15 @@ def error_result(sub, hidden):
             "max_score": max_score(sub.topic, hidden), "error": sub.error, "checks": []}
 
 
-def grade_submission(zygote, sub, seed, references):
-    """All checks of one submission's topic. `references` maps topic -> module (or is empty)."""
+def grade_submission(sandbox, slot, sub, seed, references):
+    """All checks of one submission's topic, its code run in worker slot `slot` of `sandbox`.
+    `references` maps topic -> module (or is empty)."""
     if sub.error:
         return error_result(sub, bool(references))
     topic = TOPICS[sub.topic]
     ref = references.get(sub.topic)
-    student = Student(zygote, sub, seed=seed, signatures=topic.FUNCTIONS)
+    student = Student(lambda: sandbox.start(slot, sub.preload), sub.cells, sub.module, seed=seed,
+                      signatures=topic.FUNCTIONS, limits=sandbox.limits)
     try:
         results = [checks_mod.run_check(c, student, sub.topic, seed, ref)
                    for c in checks_mod.checks_for(topic, hidden=ref is not None)]
@@ -77,7 +79,7 @@ class Options:
 
 
 class Pool:
-    """Worker slots, each a thread with its own zygote (and its own uid when root)."""
+    """Worker slots of one Sandbox, each graded by a thread of its own."""
 
     def __init__(self, options):
         self.options = options
@@ -85,19 +87,11 @@ class Pool:
         if options.solutions:
             self.references = {t: load_reference(options.solutions, t) for t in TOPICS
                                if os.path.exists(os.path.join(options.solutions, f"{t}.py"))}
-        uids = pick_sandbox_uids(options.jobs) if os.geteuid() == 0 else [None] * options.jobs
-        with ThreadPoolExecutor(len(uids)) as starting:  # zygotes start in parallel
-            futures = [starting.submit(Zygote, options.limits, options.namespaces, uid)
-                       for uid in uids]
-        self.zygotes = [f.result() for f in futures if f.exception() is None]
-        failed = [f.exception() for f in futures if f.exception() is not None]
-        if failed:
-            self.close()
-            raise failed[0]
+        self.sandbox = Sandbox(options.limits, options.namespaces, options.jobs)
 
     @property
     def protections(self):
-        return self.zygotes[0].protections
+        return self.sandbox.protections
 
     def grade(self, subs, seed=None):
         """Yield (index, result) as submissions finish, in any order."""
@@ -106,19 +100,20 @@ class Pool:
         for item in enumerate(subs):
             todo.put(item)
 
-        def work(zygote):
+        def work(slot):
             while True:
                 try:
                     i, sub = todo.get_nowait()
                 except queue.Empty:
                     return
                 try:
-                    done.put((i, grade_submission(zygote, sub, seed, self.references)))
+                    done.put((i, grade_submission(self.sandbox, slot, sub, seed, self.references)))
                 except BaseException as exc:  # a grader failure must not lose the batch
                     done.put((i, dict(error_result(sub, bool(self.references)),
                                       error=f"grader failure: {type(exc).__name__}: {exc}")))
 
-        threads = [threading.Thread(target=work, args=(z,), daemon=True) for z in self.zygotes]
+        threads = [threading.Thread(target=work, args=(slot,), daemon=True)
+                   for slot in range(len(self.sandbox.zygotes))]
         for t in threads:
             t.start()
         for _ in range(len(subs)):
@@ -127,6 +122,4 @@ class Pool:
             t.join()
 
     def close(self):
-        for z in self.zygotes:
-            z.close()
-        self.zygotes = []
+        self.sandbox.close()

@@ -6,74 +6,14 @@ is judged exactly as the grader would judge it.
 """
 import html
 
-import numpy as np
-
-from ..sandbox import probes, wire
-from ..sandbox.server import base_names, changed, snapshot
 from ..checks.core import checks_for, run_check
-from ..sandbox.student import StudentError, arg_name, mutation_message
 from ..checks.topics import TOPICS
+from ..sandbox.student import InProcess, Student
 
 
-class LocalStudent:
-    """The interface of grader.student.Student, calling functions from a namespace directly."""
-
-    def __init__(self, namespace, signatures):
-        self.namespace, self.signatures = namespace, signatures
-        self.kept, self.generators = {}, {}
-
-    def _keep(self, obj):
-        self.kept[len(self.kept) + 1] = obj
-        return len(self.kept)
-
-    # wire.decode's resolver, as in the student process
-    def handle(self, hid):
-        return self.kept[hid]
-
-    def generator(self, key, seed):
-        return self.generators.setdefault(key, np.random.default_rng(seed))
-
-    def probe(self, name, args):
-        return probes.build(name, *args)
-
-    def _run(self, fn, args, errstate=None):
-        f = self.namespace.get(fn)
-        if not callable(f):
-            raise StudentError(f"{fn} is not defined yet (run the cell that defines it)")
-        node, buffers = wire.encode(list(args))
-        args = wire.decode(node, b"".join(buffers), self)  # fresh copies, handles resolved
-        watched = snapshot(args, {id(obj) for obj in self.kept.values()})
-        try:
-            with np.errstate(**(errstate or {})):
-                value = f(*args)
-        except NotImplementedError:
-            raise StudentError(f"{fn} is not implemented yet (it raises NotImplementedError)",
-                               kind="NotImplementedError")
-        except Exception as exc:
-            raise StudentError(f"{fn} raised {type(exc).__name__}: {exc}", kind=type(exc).__name__,
-                               bases=base_names(exc))
-        names = [arg_name(p, self.signatures.get(fn, ())) for p in changed(watched)]
-        if names:
-            raise StudentError(mutation_message(fn, names))
-        return value
-
-    def _plain(self, value, opaque=()):
-        node, buffers = wire.encode(wire.keep_positions(value, set(opaque)), keep=self._keep)
-        return wire.decode(node, b"".join(buffers))
-
-    def call(self, fn, *args, opaque=(), errstate=None):
-        return self._plain(self._run(fn, args, errstate), opaque)
-
-    def call_many(self, fn, arglists, pick=None):
-        out = []
-        for args in arglists:
-            value = self._run(fn, args)
-            if pick is not None:
-                if not isinstance(value, (tuple, list)) or len(value) <= pick:
-                    raise StudentError(f"{fn} should return a tuple")
-                value = value[pick]
-            out.append(value)
-        return self._plain(out)
+def LocalStudent(namespace, signatures):
+    """A Student whose functions are those of `namespace`, called in this process."""
+    return Student(lambda: InProcess(namespace), signatures=signatures, in_notebook=True)
 
 
 def run(topic, namespace, seed=0):

@@ -2,7 +2,7 @@
 
 Used by the zygote (grader.zygote) and by each student process between fork and running student
 code. Every step is optional: `probe()` finds which steps this machine and user allow, and the
-grader reports them. See ../shared/sandbox-notes.md for the measurements behind the choices.
+grader reports them. SECURITY.md says what each step defends against.
 """
 import ctypes
 import os
@@ -13,6 +13,7 @@ import sysconfig
 libc = ctypes.CDLL(None, use_errno=True)
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -27,6 +28,10 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR = 1, 7
+KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+IPC_RMID = 0
 
 # Devices a Python program may open; everything else under /dev is absent.
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
@@ -188,3 +193,87 @@ def address_space_in_use():
             if line.startswith("VmSize:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def keyctl(op, *args):
+    if SYS_KEYCTL is None:
+        raise OSError(0, "keyctl: unknown syscall number on this architecture")
+    ret = libc.syscall(ctypes.c_long(SYS_KEYCTL), ctypes.c_int(op),
+                       *(ctypes.c_long(a) if isinstance(a, int) else a for a in args))
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"keyctl: {os.strerror(err)}")
+    return ret
+
+
+def join_new_session_keyring():
+    """Replace the inherited session keyring (the grader's, with the instructor's keys) with a
+    new, empty, anonymous one."""
+    keyctl(KEYCTL_JOIN_SESSION_KEYRING, None)
+
+
+def clear_keyrings_of(uid):
+    """Empty the user keyrings of `uid` (they outlive its processes), from a short-lived child
+    that takes that uid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            drop_to(uid, uid)
+            for ring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+                try:
+                    keyctl(KEYCTL_CLEAR, ring)
+                except OSError:
+                    pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def remove_files_of(uid, folders):
+    """Remove every entry owned by `uid` directly in `folders` (a folder with all it holds).
+    shutil.rmtree never follows symbolic links, so nothing outside can be reached through one."""
+    import shutil
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if st.st_uid != uid:
+                continue
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def remove_sysv_ipc_of(uid):
+    """Remove the System V shared memory segments, message queues and semaphore sets that `uid`
+    owns or created (without an IPC namespace of its own they would outlive it)."""
+    for kind, ctl in (("shm", libc.shmctl), ("msg", libc.msgctl), ("sem", libc.semctl)):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                header, *rows = f.read().splitlines()
+        except OSError:
+            continue
+        cols = header.split()
+        for row in rows:
+            fields = dict(zip(cols, row.split()))
+            try:
+                if uid in (int(fields["uid"]), int(fields["cuid"])):
+                    ident = int(fields["shmid" if kind == "shm" else
+                                       "msqid" if kind == "msg" else "semid"])
+                    if kind == "sem":
+                        ctl(ctypes.c_int(ident), ctypes.c_int(0), ctypes.c_int(IPC_RMID))
+                    else:
+                        ctl(ctypes.c_int(ident), ctypes.c_int(IPC_RMID), None)
+            except (KeyError, ValueError):
+                continue

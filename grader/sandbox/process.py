@@ -1,7 +1,11 @@
-"""The grader's side of the sandbox: a zygote per worker slot, and student processes forked from it.
+"""The grader's side of the sandbox: `Sandbox` owns the worker slots (a uid and a zygote each),
+the cgroups and the limits, and starts one student process per submission.
 
-Everything a student process sends is read here with hard limits (grader.wire), under a wall-clock
-deadline that watches both the reply pipe and the process itself (a pidfd).
+A student process is a *loader* that runs the submission's code once and forks *workers* from
+that loaded state; calls go to the current worker. Everything a student process sends is read
+here with hard limits (grader.sandbox.wire), under a deadline that counts the submission's own CPU
+time (its cgroup) with a generous wall-clock backstop, watching the reply pipe, the loader's
+control socket and the loader itself (a pidfd).
 """
 import json
 import os
@@ -15,19 +19,22 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from . import isolation, wire
+from . import cgroups, isolation, wire
 
 GRADER_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WALL_FACTOR = 5      # wall-clock backstop = WALL_FACTOR x a CPU-time limit + WALL_SLACK
+WALL_SLACK = 2.0
+CGROUP_HEADROOM_MB = 64  # the loader's and worker's own pages, on top of what the code allocates
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one submission's student process (all per submission-topic)."""
+    """Resource limits of one submission (all its processes together where cgroups allow)."""
 
-    call_seconds: float = 10.0        # wall time of one call of a student function
+    call_seconds: float = 10.0        # CPU time of one call of a student function
     cell_seconds: float = 10.0        # wall time of one notebook cell while loading
-    submission_seconds: float = 120.0  # wall time of everything one submission runs
-    memory_mb: int = 1024             # address space on top of python and numpy
+    submission_seconds: float = 120.0  # time of everything one submission costs, grader side too
+    memory_mb: int = 1024             # memory on top of python and numpy
     file_size_mb: int = 16            # largest file it may write (in its private /tmp)
     processes: int = 8                # processes it may start
     result_mb: int = 64               # largest reply (arrays) it may send back
@@ -41,6 +48,10 @@ class Limits:
             "processes": self.processes,
         }
 
+    def wall(self, cpu_seconds):
+        """The wall-clock backstop for a CPU-time limit."""
+        return WALL_FACTOR * cpu_seconds + WALL_SLACK
+
 
 class SandboxError(Exception):
     """A call could not complete; the message is written for the student."""
@@ -51,6 +62,10 @@ class Died(SandboxError):
 
 
 class TimedOut(SandboxError):
+    pass
+
+
+class OutOfMemory(SandboxError):
     pass
 
 
@@ -107,7 +122,7 @@ def pick_sandbox_uids(count):
 
 
 def describe_status(status):
-    if status is None:
+    if status is None or not isinstance(status, int):
         return "ended"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -115,7 +130,66 @@ def describe_status(status):
             return "used up its CPU time and was stopped"
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         return f"was killed by {name}"
-    return f"exited with status {os.WEXITSTATUS(status)}"
+    if os.WIFEXITED(status):
+        return f"exited with status {os.WEXITSTATUS(status)}"
+    return "ended"
+
+
+class Sandbox:
+    """The one entry point for running student code: `slots` worker slots, each with a zygote
+    (and, as root, a sandbox uid of its own), cgroups where the grader may make them, and the
+    limits. `start(slot, ...)` gives a StudentProcess for one submission."""
+
+    def __init__(self, limits=Limits(), namespaces=True, slots=1):
+        self.limits = limits
+        self.hierarchy, self.cgroup_problem = cgroups.Hierarchy.open()
+        uids = pick_sandbox_uids(slots) if os.geteuid() == 0 else [None] * slots
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(slots) as starting:  # zygotes start in parallel
+            futures = [starting.submit(Zygote, limits, namespaces, uid) for uid in uids]
+        self.zygotes = [f.result() for f in futures if f.exception() is None]
+        failed = [f.exception() for f in futures if f.exception() is not None]
+        if failed:
+            self.close()
+            raise failed[0]
+
+    @property
+    def protections(self):
+        report = dict(self.zygotes[0].protections)
+        if self.hierarchy:
+            report["cgroups"] = (f"one per submission: {self.limits.memory_mb} MB of memory for "
+                                 "all its processes, shared memory and memfds together, "
+                                 f"{self.limits.processes} processes, one CPU core")
+            report["time_limits"] = "CPU time of the submission (a busy machine cannot trip them)"
+        else:
+            report["cgroups"] = f"none ({self.cgroup_problem}): limits are per process (rlimits)"
+            report["time_limits"] = "wall-clock time"
+            report["not_protected"] = report.get("not_protected", []) + [
+                "memory and process limits hold per process, not for the submission as a "
+                "whole", "a very busy machine can make a slow but correct call time out"]
+        return report
+
+    def start(self, slot, preload=()):
+        """A fresh student process in worker slot `slot`, in a cgroup of its own if possible."""
+        group = None
+        if self.hierarchy:
+            group = self.hierarchy.group(
+                (self.limits.memory_mb + CGROUP_HEADROOM_MB) << 20, self.limits.processes + 2)
+        try:
+            return self.zygotes[slot].spawn(preload, group)
+        except BaseException:
+            if group:
+                group.kill()
+                group.remove()
+            raise
+
+    def close(self):
+        for z in self.zygotes:
+            z.close()
+        self.zygotes = []
+        if self.hierarchy:
+            self.hierarchy.close()
+            self.hierarchy = None
 
 
 class Zygote:
@@ -165,25 +239,30 @@ class Zygote:
                                + ready["protections"].get("setup_error", "unknown error"))
         self.sock.settimeout(30)
 
-    def spawn(self, preload=()):
-        """A fresh student process. A zygote that died (only possible when a student process
-        could reach it, without namespaces) is replaced first."""
+    def spawn(self, preload=(), group=None):
+        """A fresh student process (in `group`, a cgroups.Group, when given). A zygote that died
+        (only possible when a student process could reach it, without namespaces) is replaced
+        first."""
+        request = {"op": "spawn", "preload": sorted(preload),
+                   "join": group.procs_files if group else []}
         for attempt in (1, 2):
             try:
-                self.sock.send(json.dumps({"op": "spawn", "preload": sorted(preload)}).encode())
-                msg, fds, _, _ = socket.recv_fds(self.sock, 1024, 3)
-                if len(fds) == 3:
-                    return StudentProcess(json.loads(msg)["pid"], *fds, self)
+                self.sock.send(json.dumps(request).encode())
+                msg, fds, _, _ = socket.recv_fds(self.sock, 1024, 4)
+                if len(fds) == 4:
+                    return StudentProcess(json.loads(msg)["pid"], *fds, self, group)
+                for fd in fds:
+                    os.close(fd)
             except OSError:
                 pass
             self.close()
             self._start()
         raise RuntimeError("the zygote could not start a student process")
 
-    def release(self, proc):
-        """Kill the student process and everything it started; returns its wait status."""
+    def release(self, pid):
+        """Reap the (killed) student process and clean up after it; returns its wait status."""
         try:
-            self.sock.send(json.dumps({"op": "release", "pid": proc.pid}).encode())
+            self.sock.send(json.dumps({"op": "release", "pid": pid}).encode())
             return json.loads(self.sock.recv(1024)).get("status")
         except (OSError, ValueError):
             return None
@@ -199,74 +278,163 @@ class Zygote:
 
 
 class StudentProcess:
-    def __init__(self, pid, req_w, resp_r, pidfd, zygote):
+    """One submission's loader and its current worker, as the grader sees them."""
+
+    def __init__(self, pid, req_w, resp_r, ctl_fd, pidfd, zygote, group=None):
         self.pid, self.req_w, self.resp_r, self.pidfd = pid, req_w, resp_r, pidfd
-        self.zygote = zygote
+        self.ctl = socket.socket(fileno=ctl_fd)
+        self.ctl.setblocking(False)
+        self.zygote, self.group = zygote, group
+        self.limits = zygote.limits
         self.seq = 0
         self.status = None
-        self.alive = True
+        self.alive = True         # the loader is running
+        self.worker = False       # a worker is serving calls
+        self.oom_seen = 0
         os.set_blocking(req_w, False)
         os.set_blocking(resp_r, False)
 
-    def request(self, header, buffers=(), timeout=10.0):
-        """Send one request and return (reply header, body). Raises SandboxError subclasses;
-        after any of them the process is gone."""
-        self.seq += 1
-        header = dict(header, seq=self.seq)
-        deadline = time.monotonic() + timeout
+    def cpu_seconds(self):
+        """CPU time the whole submission used so far (None without cgroups)."""
+        return self.group.cpu_seconds() if self.group else None
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def load(self, header, timeout):
+        """The load request, served by the loader itself. On any SandboxError the process is
+        gone."""
         try:
-            self._write(wire.pack(header, buffers), deadline, timeout)
-            max_body = self.zygote.limits.result_mb << 20
-            prefix = self._read(wire.PREFIX.size, deadline, timeout)
-            try:
-                header_len, body_len = wire.parse_prefix(prefix, max_body)
-            except wire.WireError as exc:
-                raise BadReply(f"sent back something that is not a valid reply ({exc})")
-            reply = self._read(header_len, deadline, timeout)
-            body = self._read(body_len, deadline, timeout)
-            try:
-                reply = json.loads(reply)
-            except ValueError:
-                raise BadReply("sent back a reply that could not be read")
-            if type(reply) is not dict or reply.get("seq") != self.seq:
-                raise BadReply("sent back a reply out of order (did your code write to the "
-                               "grader's channel?)")
-            return reply, body
+            return self._request(header, (), timeout, cpu_limit=None)
         except SandboxError:
             self.kill()
             raise
 
-    def _wait(self, fd_event, deadline, timeout):
+    def call(self, header, buffers, cpu_limit, wall_limit):
+        """One call request, served by a worker (forked from the loaded state when there is
+        none). A call that fails costs only its worker; SandboxError says what happened."""
+        if not self.worker:
+            self._fork_worker()
+        return self._request(header, buffers, wall_limit, cpu_limit)
+
+    def _request(self, header, buffers, timeout, cpu_limit):
+        self.seq += 1
+        header = dict(header, seq=self.seq)
+        clock = Clock(timeout, cpu_limit, self.cpu_seconds)
+        try:
+            self._write(wire.pack(header, buffers), clock)
+            max_body = self.limits.result_mb << 20
+            prefix = self._read(wire.PREFIX.size, clock)
+            try:
+                header_len, body_len = wire.parse_prefix(prefix, max_body)
+            except wire.WireError as exc:
+                raise BadReply(f"sent back something that is not a valid reply ({exc})")
+            reply = wire.parse_header(self._read(header_len, clock))
+            body = self._read(body_len, clock)
+            if reply is None or reply.get("seq") != self.seq:
+                raise BadReply("sent back a reply that could not be read or is out of order "
+                               "(did your code write to the grader's channel?)")
+            return reply, body
+        except SandboxError:
+            self.end_worker()
+            raise
+
+    def _fork_worker(self):
+        if not self.alive:
+            raise Died(describe_status(self.status))
+        clock = Clock(self.limits.wall(5.0), None, None)
+        try:
+            self.ctl.send(b'{"op":"fork"}')
+        except OSError:
+            raise Died(self._death())
+        self._control_reply("forked", clock)
+        self.worker = True
+
+    def end_worker(self):
+        """Kill the current worker and everything it started; the loader stays."""
+        if not self.worker or not self.alive:
+            self.worker = False
+            return
+        self.worker = False
+        try:
+            self.ctl.send(b'{"op":"kill"}')
+            self._control_reply("killed", Clock(self.limits.wall(2.0), None, None))
+        except (OSError, SandboxError):
+            self.kill()  # a loader that does not answer is stopped whole
+            return
+        _drain(self.resp_r)
+
+    def _control_reply(self, key, clock):
+        """Wait for the loader's reply carrying `key`, skipping worker-exit events."""
+        while True:
+            msg = self._control_message(clock)
+            if key in msg:
+                return msg
+
+    def _control_message(self, clock):
+        while True:
+            try:
+                data = self.ctl.recv(4096)
+            except BlockingIOError:
+                self._wait((self.ctl.fileno(), select.POLLIN), clock, watch_ctl=False)
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                raise Died(self._death())
+            try:
+                msg = json.loads(data)
+            except ValueError:
+                msg = None
+            if not isinstance(msg, dict):
+                raise BadReply("the student process broke the control protocol")
+            return msg
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def _wait(self, fd_event, clock, watch_ctl=True):
         poller = select.poll()
         poller.register(fd_event[0], fd_event[1])
         poller.register(self.pidfd, select.POLLIN)
+        if watch_ctl:
+            poller.register(self.ctl.fileno(), select.POLLIN)
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimedOut(f"did not finish within {timeout:g} s")
-            ready = dict(poller.poll(left * 1000))
+            slice_ms = clock.next_slice() * 1000
+            ready = dict(poller.poll(slice_ms))
             if fd_event[0] in ready:
                 return
             if self.pidfd in ready:
                 raise Died(self._death())
+            if watch_ctl and self.ctl.fileno() in ready:
+                msg = self._control_message(clock)
+                if msg.get("event") == "exit":
+                    self.worker = False
+                    raise self._worker_death(msg.get("status"))
+            clock.check()
 
-    def _write(self, data, deadline, timeout):
+    def _worker_death(self, status):
+        if self.group and self.group.oom_kills() > self.oom_seen:
+            self.oom_seen = self.group.oom_kills()
+            return OutOfMemory(f"ran out of memory (the limit is {self.limits.memory_mb} MB for "
+                               "all of the submission's processes together)")
+        return Died(describe_status(status))
+
+    def _write(self, data, clock):
         view = memoryview(data)
         while view:
             try:
                 view = view[os.write(self.req_w, view):]
             except BlockingIOError:
-                self._wait((self.req_w, select.POLLOUT), deadline, timeout)
+                self._wait((self.req_w, select.POLLOUT), clock)
             except BrokenPipeError:
                 raise Died(self._death())
 
-    def _read(self, n, deadline, timeout):
+    def _read(self, n, clock):
         out = bytearray()
         while len(out) < n:
             try:
                 chunk = os.read(self.resp_r, min(n - len(out), 1 << 20))
             except BlockingIOError:
-                self._wait((self.resp_r, select.POLLIN), deadline, timeout)
+                self._wait((self.resp_r, select.POLLIN), clock)
                 continue
             if not chunk:
                 raise Died(self._death())
@@ -278,13 +446,52 @@ class StudentProcess:
         return describe_status(self.status)
 
     def kill(self):
+        """End the loader, its workers and everything they started."""
         if not self.alive:
             return
-        self.alive = False
+        self.alive = self.worker = False
         try:
             signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
         except OSError:
             pass
+        if self.group:
+            self.group.kill()
         for fd in (self.req_w, self.resp_r, self.pidfd):
             os.close(fd)
-        self.status = self.zygote.release(self)
+        self.ctl.close()
+        self.status = self.zygote.release(self.pid)
+        if self.group:
+            self.group.kill()  # anything that slipped out meanwhile
+            self.group.remove()
+
+
+class Clock:
+    """A deadline in wall-clock time, and optionally in the submission's CPU time."""
+
+    def __init__(self, wall_seconds, cpu_limit, cpu_seconds):
+        self.wall_seconds, self.cpu_limit = wall_seconds, cpu_limit
+        self.wall_end = time.monotonic() + wall_seconds
+        self.cpu = cpu_seconds if cpu_limit is not None and cpu_seconds else None
+        self.cpu_start = self.cpu() if self.cpu else None
+        if self.cpu is not None and self.cpu_start is None:
+            self.cpu = None
+
+    def next_slice(self):
+        left = self.wall_end - time.monotonic()
+        if left <= 0:
+            self.check()
+        return min(left, 0.05) if self.cpu else max(left, 0.001)
+
+    def check(self):
+        if self.cpu and self.cpu() - self.cpu_start > self.cpu_limit:
+            raise TimedOut(f"used more than {self.cpu_limit:g} s of CPU time")
+        if time.monotonic() >= self.wall_end:
+            raise TimedOut(f"did not finish within {self.wall_seconds:g} s")
+
+
+def _drain(fd):
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except (BlockingIOError, OSError):
+        pass

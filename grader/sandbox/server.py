@@ -1,19 +1,31 @@
-"""The student side: runs inside the sandboxed process, loads the submission and serves calls.
+"""The student side: runs inside the sandboxed process, loads the submission once and serves calls.
 
-Nothing here is trusted by the grader. It only turns requests into calls of the student's
-functions and sends back plain values (grader.wire); the parent validates whatever arrives.
+Two roles, one process image:
+- the *loader* runs the submission's code once (`load`), then waits on its control socket. On
+  "fork" it forks a *worker* from the loaded state; on "kill" it kills every worker process
+  (as PID 1 of its pid namespace, or as the only process of its uid, with kill(-1)) and reaps
+  them. A worker's exit is reported on the control socket.
+- the *worker* serves calls on the request/response pipes until it dies.
+So a call that hangs, dies or breaks the protocol costs one worker, and the next call starts
+from the loaded state again, without running the notebook a second time.
+
+Nothing here is trusted by the grader: it only turns requests into calls of the student's
+functions (grader.sandbox.calls) and sends back plain values; the grader validates whatever
+arrives.
 """
 import builtins
 import io
+import json
 import os
 import random
+import select
 import signal
 import sys
 import types
 
 import numpy as np
 
-from . import probes, wire
+from . import calls, probes, wire
 
 OUTPUT_CAP = 64 * 1024
 
@@ -62,95 +74,30 @@ class IPythonStub:
         return lambda *args, **kwargs: None
 
 
-class CellTimeout(BaseException):
-    pass
-
-
 def _cell_alarm(signum, frame):
-    raise CellTimeout()
+    raise calls.CellTimeout()
 
 
-def describe_exception(exc, student_files):
-    """Type, message and the innermost student line of an exception, as plain strings."""
-    try:
-        message = str(exc)
-    except BaseException:
-        message = "(the exception's message could not be read)"
-    frames = []
-    tb = exc.__traceback__
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename in student_files:
-            frames.append({"file": code.co_filename, "line": tb.tb_lineno, "function": code.co_name})
-        tb = tb.tb_next
-    where = dict(frames[-1], callers=frames[-3:-1]) if frames else None
-    if isinstance(exc, SyntaxError) and exc.filename in student_files:
-        where = {"file": exc.filename, "line": exc.lineno or 0, "function": ""}
-    if isinstance(exc, CellTimeout):
-        return {"type": "CellTimeout", "message": "", "where": where}
-    return {"type": type(exc).__name__[:80], "bases": base_names(exc), "message": message[:500],
-            "where": where}
-
-
-def base_names(exc):
-    """The names of an exception's base classes (ValueError for a subclass of it)."""
-    return [c.__name__[:80] for c in type(exc).__mro__[1:-2]][:20]  # not BaseException, object
-
-
-def snapshot(args, skip=frozenset()):
-    """(path, value, copy) for every ndarray, list and dict reachable from the arguments (through
-    sequences, dicts and object attributes), to detect changes made in place. Objects whose id is
-    in `skip` (the student's own caches, handed back) are searched for arrays only: what the
-    student keeps in a cache is theirs to arrange."""
-    watched = []
-    for i, a in enumerate(args):
-        _watch(a, str(i), watched, skip, containers=True, depth=0, seen=set())
-    return watched
-
-
-def _watch(value, path, out, skip, containers, depth, seen):
-    if depth > 4 or id(value) in seen or len(out) > 1000:
+def quiet_plots():
+    """Plot cells still run (their effects on the student's variables stay), but no figure is
+    ever drawn, shown or saved: rendering is the costly part, and nobody looks."""
+    if "matplotlib.pyplot" not in sys.modules:
         return
-    seen.add(id(value))
-    containers = containers and id(value) not in skip
-    if type(value) is np.ndarray:
-        out.append((path, value, value.copy()))
-        return
-    if containers and type(value) in (list, dict):
-        out.append((path, value, type(value)(value)))
-    if isinstance(value, (list, tuple)):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    elif isinstance(value, dict):
-        items = ((f"{path}[{k!r}]", v) for k, v in list(value.items())[:100])
-    elif hasattr(value, "__dict__") and not isinstance(value, (type, types.ModuleType)):
-        items = ((f"{path}.{k}", v) for k, v in list(vars(value).items())[:100])
-    else:
-        return
-    for sub, v in items:
-        _watch(v, sub, out, skip, containers, depth + 1, seen)
-
-
-def changed(watched):
-    """The paths of a snapshot whose value was changed in place since."""
-    return [path for path, value, before in watched if not _unchanged(value, before)]
-
-
-def _unchanged(value, before):
-    if isinstance(value, np.ndarray):
-        return (value.shape == before.shape and value.dtype == before.dtype
-                and value.tobytes() == before.tobytes())
-    if isinstance(value, list):
-        return len(value) == len(before) and all(a is b for a, b in zip(value, before))
-    return value.keys() == before.keys() and all(value[k] is before[k] for k in before)
+    from matplotlib import pyplot
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.figure import Figure
+    nothing = lambda *args, **kwargs: None  # noqa: E731
+    pyplot.show = pyplot.savefig = pyplot.draw = pyplot.pause = nothing
+    Figure.savefig = Figure.show = Figure.draw = nothing
+    FigureCanvasBase.draw = FigureCanvasBase.draw_idle = FigureCanvasBase.print_figure = nothing
 
 
 class Server:
-    def __init__(self, req_fd, resp_fd):
-        import grader
-        grader.IN_SANDBOX = True
+    def __init__(self, req_fd=None, resp_fd=None, passthrough=()):
         self.req_fd, self.resp_fd = req_fd, resp_fd
+        self.passthrough = passthrough  # exceptions that are not the call's result (Ctrl-C)
         self.handles = {}
-        self.handle_ids = set()   # ids of the objects behind handles (caches), see snapshot()
+        self.handle_ids = set()   # ids of the objects behind handles (caches), see calls.snapshot
         self.generators = {}
         self.namespace = None
         self.student_files = set()
@@ -175,7 +122,7 @@ class Server:
     def probe(self, name, args):
         return probes.build(name, *args)
 
-    # -- framing (the parent is trusted; sizes are still bounded by what it sends) --
+    # -- framing (the grader is trusted; sizes are still bounded by what it sends) --
     def _read_exact(self, n):
         chunks = []
         while n:
@@ -188,7 +135,6 @@ class Server:
 
     def receive(self):
         header_len, body_len = wire.parse_prefix(self._read_exact(wire.PREFIX.size), 1 << 40)
-        import json
         header = json.loads(self._read_exact(header_len))
         return header, self._read_exact(body_len)
 
@@ -199,6 +145,7 @@ class Server:
 
     # -- operations --
     def load(self, req):
+        """Run the submission's cells, in order, each under its own time limit."""
         name = req["module"]
         module = types.ModuleType(name)
         module.__dict__.update({"__builtins__": builtins, "display": lambda *a, **k: None})
@@ -208,6 +155,7 @@ class Server:
         self.namespace = module.__dict__
         np.random.seed(req["seed"])
         random.seed(req["seed"])
+        quiet_plots()
         errors = []
         signal.signal(signal.SIGALRM, _cell_alarm)
         for i, cell in enumerate(req["cells"]):
@@ -217,60 +165,122 @@ class Server:
                 signal.setitimer(signal.ITIMER_REAL, req["cell_seconds"])
                 exec(compile(cell["source"], filename, "exec"), self.namespace)
             except BaseException as exc:
-                errors.append({"cell": i, **describe_exception(exc, self.student_files)})
+                errors.append({"cell": i, **calls.describe_exception(exc, self.student_files)})
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        quiet_plots()  # matplotlib may have been imported by the cells themselves
         functions = sorted(k for k, v in list(self.namespace.items())
                            if type(k) is str and callable(v) and not k.startswith("__"))
         return {"ok": True, "errors": errors[:50], "functions": functions[:500]}, []
 
     def call(self, req, body):
+        """Every call is a batch (a single call is a batch of one), so both look alike."""
         fn = self.namespace.get(req["fn"]) if self.namespace is not None else None
         if not callable(fn):
             return {"ok": False, "error": {"type": "Missing", "message": "", "where": None}}, []
         arglists = wire.decode(req["args"], body, self)
-        if not req["many"]:
-            arglists = [arglists]
-        pick, opaque = req.get("pick"), set(req.get("opaque") or ())
-        errstate = {k: v for k, v in (req.get("errstate") or {}).items()
-                    if k in ("over", "invalid", "divide") and v in ("raise", "ignore", "warn")}
-        results = []
-        for index, args in enumerate(arglists):
-            watched = snapshot(args, self.handle_ids)
-            try:
-                with np.errstate(**errstate):
-                    value = fn(*args)
-            except BaseException as exc:
-                return {"ok": False, "index": index,
-                        "error": describe_exception(exc, self.student_files)}, []
-            mutated = [p[:200] for p in changed(watched)]
-            if mutated:
-                return {"ok": False, "index": index, "mutated": mutated[:10]}, []
-            if pick is not None:
-                if not isinstance(value, (tuple, list)) or len(value) <= pick:
-                    return {"ok": False, "index": index, "not_tuple": wire.describe_type(value)}, []
-                value = value[pick]
-            results.append(wire.keep_positions(value, opaque))
-        node, buffers = wire.encode(results if req["many"] else results[0], keep=self.keep)
-        return {"ok": True, "value": node}, buffers
+        return calls.invoke(fn, arglists, pick=req.get("pick"), opaque=req.get("opaque") or (),
+                            errstate=req.get("errstate"), keep=self.keep, skip=self.handle_ids,
+                            student_files=self.student_files, passthrough=self.passthrough)
+
+    def answer(self, req, body):
+        try:
+            if req["op"] == "load":
+                reply, buffers = self.load(req)
+            elif req["op"] == "call":
+                reply, buffers = self.call(req, body)
+            else:
+                reply, buffers = {"ok": True}, []
+        except wire.WireError as exc:
+            reply, buffers = {"ok": False, "unsendable": str(exc)[:200]}, []
+        except BaseException as exc:
+            reply = {"ok": False, "error": calls.describe_exception(exc, self.student_files)}
+            buffers = []
+        reply["seq"] = req["seq"]
+        return reply, buffers
+
+    def serve_one(self):
+        self.send(*self.answer(*self.receive()))
 
     def serve(self):
         while True:
-            req, body = self.receive()
-            try:
-                if req["op"] == "load":
-                    reply, buffers = self.load(req)
-                elif req["op"] == "call":
-                    reply, buffers = self.call(req, body)
-                else:
-                    reply, buffers = {"ok": True}, []
-            except wire.WireError as exc:
-                reply, buffers = {"ok": False, "unsendable": str(exc)[:200]}, []
-            except BaseException as exc:
-                reply = {"ok": False, "error": describe_exception(exc, self.student_files)}
-                buffers = []
-            reply["seq"] = req["seq"]
-            self.send(reply, buffers)
+            self.serve_one()
+
+
+def run_loader(server, ctl, kill_all):
+    """The loader: load once, then fork workers on request. `kill_all` says whether kill(-1)
+    reaches exactly this submission's other processes (PID 1 of a pid namespace, or the only
+    process of a sandbox uid); otherwise a worker's process group is killed."""
+    server.serve_one()  # the load request
+    worker = pidfd = None
+
+    def tell(msg):
+        ctl.send(json.dumps(msg).encode())
+
+    def stop_worker():
+        nonlocal worker, pidfd
+        if worker is None:
+            return None
+        if kill_all:
+            os.kill(-1, signal.SIGKILL)
+        else:
+            _killpg(worker)
+        status = os.waitpid(worker, 0)[1]
+        os.close(pidfd)
+        worker = pidfd = None
+        _reap(block=kill_all)  # after kill(-1), every other process is on its way out
+        return status
+
+    while True:
+        ready = select.select([ctl] + ([pidfd] if pidfd is not None else []), [], [])[0]
+        if pidfd is not None and pidfd in ready:
+            tell({"event": "exit", "status": stop_worker()})
+            continue
+        msg = ctl.recv(4096)
+        if not msg:
+            os._exit(0)
+        op = json.loads(msg).get("op")
+        if op == "kill":
+            tell({"killed": stop_worker()})
+        elif op == "fork":
+            stop_worker()
+            _drain(server.req_fd)
+            worker = os.fork()
+            if worker == 0:
+                ctl.close()
+                os.setpgid(0, 0)
+                server.serve()
+            pidfd = os.pidfd_open(worker)
+            tell({"forked": True})
+
+
+def _killpg(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _reap(block):
+    while True:
+        try:
+            if os.waitpid(-1, 0 if block else os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
+def _drain(fd):
+    """Throw away request bytes a dead worker left unread."""
+    os.set_blocking(fd, False)
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except BlockingIOError:
+        pass
+    finally:
+        os.set_blocking(fd, True)
 
 
 def redirect_stdio():

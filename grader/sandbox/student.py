@@ -1,21 +1,26 @@
-"""One submission's functions, called through a sandboxed student process.
+"""One submission's functions, as checks see them: `Student.call` and `Student.call_many` return
+the plain values the student's functions returned (grader.sandbox.wire) or raise `StudentError`
+with a message for the student.
 
-`Student.call` returns the plain value the student's function returned (grader.wire) or raises
-`StudentError` with a message for the student. A process that dies, hangs or misbehaves costs the
-call that was running; the next call gets a fresh process with the code loaded again.
+The same class serves both paths: a sandboxed student process (grader.sandbox.process, for
+grades) and `InProcess`, the student's own kernel (for self-checks). Either way the call itself
+is made by grader.sandbox.calls.invoke and its reply is read here, so both give the same
+messages. In the sandbox the code is loaded once; a call that hangs, dies or breaks the protocol
+costs its worker, and the next call gets a fresh worker forked from the loaded state.
 """
 import difflib
 import time
 
 from . import wire
-from .process import Died, SandboxError, TimedOut
+from .process import BadReply, Died, Limits, OutOfMemory, SandboxError, TimedOut
+from .server import Server
 
 
 class StudentError(Exception):
     """A call of a student function did not return a value; str() says why, for the student.
     `kind` names what happened: the exception the student's code raised ("ValueError"), or
-    "TimedOut", "Died", "BadReply" when the process had to be stopped. `bases` names the
-    exception's base classes, so that raised("ValueError") holds for a subclass of ValueError."""
+    "TimedOut", "Died", "OutOfMemory", "BadReply" when the process had to be stopped. `bases`
+    names the exception's base classes, so that raised("ValueError") holds for a subclass."""
 
     def __init__(self, message, kind=None, bases=()):
         super().__init__(message)
@@ -33,54 +38,99 @@ class StudentError(Exception):
         return self.kind in ("MemoryError", "OutOfMemory")
 
 
+class InProcess:
+    """The self-check's transport: the functions of a notebook's namespace, called right here
+    through the same server code as in the sandbox. Ctrl-C still interrupts."""
+
+    alive = True
+
+    def __init__(self, namespace):
+        self.server = Server(passthrough=(KeyboardInterrupt,))
+        self.server.namespace = namespace
+
+    def cpu_seconds(self):
+        return None
+
+    def load(self, header, timeout):
+        functions = sorted(k for k, v in list(self.server.namespace.items())
+                           if type(k) is str and callable(v) and not k.startswith("__"))
+        return {"ok": True, "errors": [], "functions": functions}, b""
+
+    def call(self, header, buffers, cpu_limit, wall_limit):
+        reply, out = self.server.answer(dict(header, seq=0), b"".join(buffers))
+        return reply, b"".join(out)
+
+    def kill(self):
+        pass
+
+
 class Student:
-    def __init__(self, zygote, submission, seed=0, signatures=None):
-        self.zygote, self.sub, self.seed = zygote, submission, seed
+    """`start()` gives the process (a grader.sandbox.process.StudentProcess or an InProcess);
+    `code` is the submission: cells with .file and .source, and its module name."""
+
+    def __init__(self, start, cells=(), module="submission", seed=0, signatures=None,
+                 limits=Limits(), in_notebook=False):
+        self.start, self.cells, self.module, self.seed = start, list(cells), module, seed
         self.signatures = signatures or {}
-        self.limits = zygote.limits
-        self.deadline = time.monotonic() + self.limits.submission_seconds
+        self.limits = limits
+        self.in_notebook = in_notebook
+        self.started = time.monotonic()
+        self.grader_cpu_start = time.thread_time()  # the grader's own work counts too
         self.proc = None
-        self.broken = None        # set when the code cannot be loaded at all
-        self.starts = 0
+        self.broken = None        # set when the code cannot be loaded or its process is gone
         self.load_errors = []     # exceptions raised by top-level code, as readable lines
         self.functions = []
 
-    # -- process management --
-    def _remaining(self, wanted):
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise StudentError(f"the submission used up its time budget of "
-                               f"{self.limits.submission_seconds:g} s; this check was not run")
-        return min(wanted, left)
+    # -- budget --
+    def _budget(self, wanted):
+        """(CPU limit, wall limit) of the next call: `wanted` seconds, within what is left of
+        the submission's budget (its processes' CPU time plus the grader's own work on it,
+        with a wall-clock backstop)."""
+        budget = self.limits.submission_seconds
+        used_wall = time.monotonic() - self.started
+        cpu = self.proc.cpu_seconds() if self.proc is not None else None
+        if cpu is None:  # no cgroup: wall-clock time is all there is
+            left = budget - used_wall
+            if left <= 0:
+                raise self._over_budget()
+            return None, min(wanted, left)
+        left = budget - cpu - (time.thread_time() - self.grader_cpu_start)
+        wall_left = self.limits.wall(budget) - used_wall
+        if left <= 0 or wall_left <= 0:
+            raise self._over_budget()
+        limit = min(wanted, left)
+        return limit, min(self.limits.wall(limit), wall_left)
 
-    def _ensure_process(self):
+    def _over_budget(self):
+        return StudentError(f"the submission used up its time budget of "
+                            f"{self.limits.submission_seconds:g} s; this check was not run",
+                            kind="TimedOut")
+
+    # -- process management --
+    def _ensure_loaded(self):
         if self.broken:
             raise StudentError(self.broken)
-        if self.proc is not None and self.proc.alive:
+        if self.proc is not None:
             return
-        # No cap on restarts: the submission's time budget bounds what they cost.
-        self.starts += 1
-        self.proc = self.zygote.spawn(self.sub.preload)
-        cells = [{"file": c.file, "source": c.source} for c in self.sub.cells]
-        budget = self._remaining(self.limits.cell_seconds * len(cells) + 5)
+        self.proc = self.start()
+        cells = [{"file": c.file, "source": c.source} for c in self.cells]
+        _, wall = self._budget(self.limits.cell_seconds * len(cells) + 5)
         try:
-            reply, _ = self.proc.request(
-                {"op": "load", "module": self.sub.module, "seed": self.seed,
-                 "cell_seconds": self.limits.cell_seconds, "cells": cells}, timeout=budget)
+            reply, _ = self.proc.load(
+                {"op": "load", "module": self.module, "seed": self.seed,
+                 "cell_seconds": self.limits.cell_seconds, "cells": cells}, timeout=wall)
         except SandboxError as exc:
             self.broken = f"loading your code failed: the process {_how(exc)}"
-            raise StudentError(self.broken)
+            raise StudentError(self.broken, kind=type(exc).__name__)
         if not reply.get("ok"):
             self.broken = "loading your code failed"
             raise StudentError(self.broken)
-        if self.starts == 1:
-            self.load_errors = [self._describe_load_error(e) for e in _list(reply.get("errors"))]
-            self.functions = [f for f in _list(reply.get("functions")) if isinstance(f, str)]
+        self.load_errors = [self._describe_load_error(e) for e in _list(reply.get("errors"))][:50]
+        self.functions = [f for f in _list(reply.get("functions")) if isinstance(f, str)][:500]
 
     def close(self):
         if self.proc is not None:
             self.proc.kill()
-            self.proc = None
 
     # -- calls --
     def call(self, fn, *args, opaque=(), errstate=None):
@@ -88,49 +138,54 @@ class Student:
         in the student process whatever their type, and come back as wire.Opaque handles.
         `errstate` (e.g. {"over": "raise"}) is numpy's floating-point error handling during the
         call."""
-        return self._call(fn, list(args), many=False, pick=None, opaque=opaque, errstate=errstate)
+        return self._call(fn, [list(args)], pick=None, opaque=opaque, errstate=errstate)[0]
 
     def call_many(self, fn, arglists, pick=None):
         """[fn(*args) for args in arglists] in one round trip; `pick=i` keeps only element i of
         each returned tuple (the output of a forward function, say)."""
-        return self._call(fn, [list(a) for a in arglists], many=True, pick=pick, opaque=())
+        return self._call(fn, [list(a) for a in arglists], pick=pick, opaque=(), many=True)
 
-    def _call(self, fn, args, many, pick, opaque, errstate=None):
-        self._ensure_process()
-        node, buffers = wire.encode(args)
+    def _call(self, fn, arglists, pick, opaque, errstate=None, many=False):
+        self._ensure_loaded()
+        node, buffers = wire.encode(arglists)
+        cpu, wall = self._budget(self.limits.call_seconds * (10 if many else 1))
         try:
-            reply, body = self.proc.request(
-                {"op": "call", "fn": fn, "args": node, "many": many, "pick": pick,
-                 "opaque": list(opaque), "errstate": errstate}, buffers,
-                timeout=self._remaining(self.limits.call_seconds * (10 if many else 1)))
+            reply, body = self.proc.call(
+                {"op": "call", "fn": fn, "args": node, "pick": pick, "opaque": list(opaque),
+                 "errstate": errstate}, buffers, cpu_limit=cpu, wall_limit=wall)
         except SandboxError as exc:
+            if not self.proc.alive:
+                self.broken = f"your code's process {_how(exc)}; nothing more could be run"
             raise StudentError(f"while running {fn}, the process {_how(exc)}",
                                kind=type(exc).__name__)
         if reply.get("ok"):
             try:
-                return wire.decode(reply.get("value"), body)
+                value = wire.decode(reply.get("value"), body)
             except wire.WireError as exc:
                 raise StudentError(f"{fn} returned a value the grader cannot read ({exc})")
-        error = reply.get("error")
-        kind = error.get("type") if isinstance(error, dict) else None
-        bases = [b for b in _list(error.get("bases")) if isinstance(b, str)] \
-            if isinstance(error, dict) else []
-        raise StudentError(self._describe_failure(fn, reply),
-                           kind=kind if isinstance(kind, str) else None, bases=bases)
+            if type(value) is not list or len(value) != len(arglists):
+                raise StudentError(f"while running {fn}, the process broke the grading protocol")
+            return value
+        error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        kind = error.get("type") if isinstance(error.get("type"), str) else None
+        bases = [b[:80] for b in _list(error.get("bases"))[:20] if isinstance(b, str)]
+        raise StudentError(self._describe_failure(fn, reply), kind=kind and kind[:80], bases=bases)
 
-    # -- messages --
+    # -- messages (every field of a reply is the student's: bounded and type-checked) --
     def _describe_failure(self, fn, reply):
         if "mutated" in reply:
             names = self.signatures.get(fn, ())
-            return mutation_message(fn, [arg_name(p, names) for p in _list(reply["mutated"])])
+            paths = [p for p in _list(reply["mutated"])[:10] if isinstance(p, str)]
+            return mutation_message(fn, [arg_name(p, names) for p in paths])
         if "not_tuple" in reply:
-            return (f"{fn} should return a tuple, but returned a "
-                    f"{str(reply['not_tuple'])[:100]}")
+            return f"{fn} should return a tuple, but returned a {_text(reply['not_tuple'], 100)}"
         if "unsendable" in reply:
-            return f"{fn} returned a value the grader cannot read ({str(reply['unsendable'])[:200]})"
+            return f"{fn} returned a value the grader cannot read ({_text(reply['unsendable'], 200)})"
         err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-        kind = str(err.get("type", "an error"))[:80]
+        kind = _text(err.get("type", "an error"), 80)
         if kind == "Missing":
+            if self.in_notebook:
+                return f"{fn} is not defined yet (run the cell that defines it)"
             others = [f for f in self.functions if f not in self.signatures]  # not misspelt
             close = difflib.get_close_matches(fn, others, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
@@ -140,7 +195,7 @@ class Student:
         if kind == "NotImplementedError":
             return f"{fn} is not implemented yet (it raises NotImplementedError)"
         text = f"{fn} raised {kind}"
-        message = str(err.get("message", ""))[:300]
+        message = _text(err.get("message", ""), 300)
         if message:
             text += f": {message}"
         text += self._where(err.get("where"))
@@ -154,7 +209,7 @@ class Student:
         if not isinstance(where, dict):
             return ""
         inner = self._line(where)
-        callers = [self._line(c) for c in reversed(_list(where.get("callers")))]
+        callers = [self._line(c) for c in reversed(_list(where.get("callers"))[:2])]
         callers = [c for c in callers if c]
         if not inner:
             return ""
@@ -162,9 +217,9 @@ class Student:
 
     def _line(self, where):
         line, file = (where.get("line"), where.get("file")) if isinstance(where, dict) else (0, 0)
-        if not isinstance(line, int) or not isinstance(file, str):
+        if type(line) is not int or not isinstance(file, str):
             return ""
-        for cell in self.sub.cells:
+        for cell in self.cells:
             if cell.file == file:
                 lines = cell.source.splitlines()
                 code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
@@ -174,20 +229,22 @@ class Student:
     def _describe_load_error(self, err):
         if not isinstance(err, dict):
             return "an error"
-        kind = str(err.get("type", "an error"))[:80]
+        kind = _text(err.get("type", "an error"), 80)
         if kind == "CellTimeout":
-            return f"a cell ran longer than {self.limits.cell_seconds:g} s and was stopped" + \
-                self._where(err.get("where"))
-        message = str(err.get("message", ""))[:200]
+            return f"a cell that ran longer than {self.limits.cell_seconds:g} s (it was " \
+                   "stopped)" + self._where(err.get("where"))
+        message = _text(err.get("message", ""), 200)
         return f"{kind}{': ' + message if message else ''}{self._where(err.get('where'))}"
 
 
 def _how(exc):
     if isinstance(exc, TimedOut):
         return f"{exc} (an infinite loop, or waiting for something?)"
-    if isinstance(exc, Died):
+    if isinstance(exc, (Died, OutOfMemory)):
         return f"{exc}"
-    return f"broke the grading protocol: {exc}"
+    if isinstance(exc, BadReply):
+        return f"broke the grading protocol: {exc}"
+    return f"failed: {exc}"
 
 
 def mutation_message(fn, arguments):
@@ -200,11 +257,17 @@ def _list(value):
     return value if isinstance(value, list) else []
 
 
+def _text(value, cap):
+    return value[:cap] if isinstance(value, str) else "?"
+
+
 def arg_name(path, names):
     """'0[1]' with names ('x', 'cache') -> 'cache'... the argument's name and where inside it."""
     if not isinstance(path, str) or not path[:1].isdigit():
         return "(an argument)"
     digits = len(path) - len(path.lstrip("0123456789"))
+    if digits > 6:
+        return "(an argument)"
     index, rest = int(path[:digits]), path[digits:]
     head = names[index].split("=")[0] if index < len(names) else f"#{index + 1}"
     return head + "".join(ch for ch in rest if ch.isprintable())[:100]

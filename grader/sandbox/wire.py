@@ -20,6 +20,7 @@ MAX_HEADER = 4 << 20
 MAX_DEPTH = 16
 MAX_NODES = 100_000
 MAX_TYPE_NAME = 120
+INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1  # a Python int that big would overflow float()
 
 # Native little-endian numeric dtypes only; everything else is "not a plain array".
 DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
@@ -154,6 +155,16 @@ def pack(header_obj, buffers=()):
     return b"".join([PREFIX.pack(MAGIC, len(header), body_len), header, *buffers])
 
 
+def parse_header(data):
+    """The JSON header of a frame as a dict, or None if it is not one (however it is malformed:
+    bad JSON, nesting deep enough to exhaust the parser, another type)."""
+    try:
+        header = json.loads(data)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return header if type(header) is dict else None
+
+
 def parse_prefix(prefix, max_body):
     magic, header_len, body_len = PREFIX.unpack(prefix)
     if magic != MAGIC:
@@ -186,10 +197,17 @@ def decode(node, body, resolver=None):
         if t == "b":
             return _typed(n.get("v"), bool)
         if t == "i":
-            return _typed(n.get("v"), int)
+            v = _typed(n.get("v"), int)
+            if not INT_MIN <= v <= INT_MAX:
+                raise WireError("an integer outside the range of int64")
+            return v
         if t == "f":
             v = n.get("v")
-            return float(_typed(v, int)) if type(v) is int else _typed(v, float)
+            if type(v) is int:
+                if not INT_MIN <= v <= INT_MAX:
+                    raise WireError("a number outside the range of float64")
+                return float(v)
+            return _typed(v, float)
         if t in ("T", "L"):
             items = n.get("x")
             if type(items) is not list:

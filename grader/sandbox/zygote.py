@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
 import traceback
 
 from . import isolation as iso
@@ -27,9 +28,15 @@ class Plan:
         self.root = os.geteuid() == 0
         self.userns = userns
         self.uid = conf.get("sandbox_uid") if self.root else None
-        self.pidns = self.netns = self.fs = conf["namespaces"] and (self.root or userns)
+        self.pidns = self.netns = self.ipcns = self.fs = conf["namespaces"] and (self.root or userns)
         self.limits = conf["limits"]
         self.roots = conf["roots"]
+
+    @property
+    def kill_all(self):
+        """kill(-1) from the student's loader reaches exactly its own other processes: it is PID 1
+        of its own pid namespace, or the only process of its sandbox uid."""
+        return self.pidns or self.uid is not None
 
     def report(self):
         return {
@@ -37,28 +44,53 @@ class Plan:
             "uid": (f"dropped to uid {self.uid}" if self.uid is not None else
                     "runs as the grader's uid (not root, cannot switch users)"),
             "pid_namespace": self.pidns,
+            "ipc_namespace": self.ipcns,
+            "session_keyring": "its own, empty",
             "network": "none (private network namespace)" if self.netns else "not isolated",
             "filesystem": ("private read-only root: only python and its libraries are visible"
                            if self.fs else "not isolated: the student process can read what you can"),
             "limits": self.limits,
+            "not_protected": self.gaps(),
         }
 
+    def gaps(self):
+        """What a submission can do in this mode that it cannot do with full isolation, in
+        plain words (the report prints them)."""
+        gaps = []
+        if not self.fs:
+            gaps.append("it can read every file the sandbox uid may read (other submissions, "
+                        "solutions, your files if they are world-readable)" if self.uid is not None
+                        else "it can read and write every file you can")
+        if not self.netns:
+            gaps.append("it can use the network")
+        if not self.ipcns:
+            gaps.append("it can reach host-wide shared memory, message queues and semaphores "
+                        "while it runs (those of its uid are removed afterwards)"
+                        if self.uid is not None else
+                        "it can reach your shared memory, message queues and semaphores")
+        if not self.pidns:
+            gaps.append("it can see every process on the machine" + (
+                "" if self.uid is not None else " and signal yours"))
+        if self.uid is None and not self.fs:
+            gaps.append("files it leaves in /tmp, /var/tmp or /dev/shm are not removed")
+        return gaps
 
-def set_up_student_process(plan, conf, nproc_base, launcher_gone):
+
+def set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone):
     """Everything between fork and the first line of student code. Runs as PID 1 of a fresh pid
     namespace when plan.pidns. Raises on any failure (the caller exits with SETUP_FAILED)."""
     os.setsid()
     iso.prctl(iso.PR_SET_DUMPABLE, 1)
-    if plan.fs or plan.netns:
-        iso.unshare((iso.CLONE_NEWNS if plan.fs else 0) | (iso.CLONE_NEWNET if plan.netns else 0))
+    flags = ((iso.CLONE_NEWNS if plan.fs else 0) | (iso.CLONE_NEWNET if plan.netns else 0)
+             | (iso.CLONE_NEWIPC if plan.ipcns else 0))
+    if flags:
+        iso.unshare(flags)
     if plan.fs:
         iso.mount(None, "/", None, iso.MS_REC | iso.MS_PRIVATE)
         new_root = "/tmp"
         iso.build_private_root(new_root, plan.roots, conf["tmp_size"])
         iso.enter_private_root(new_root, mount_proc=plan.pidns)
         workdir = "/tmp"
-    else:
-        workdir = private_workdir(plan, conf["zygote_pid"])
     os.chdir(workdir)
     limits = dict(plan.limits)
     limits["address_space"] = iso.address_space_in_use() + limits["memory_bytes"]
@@ -69,6 +101,7 @@ def set_up_student_process(plan, conf, nproc_base, launcher_gone):
         iso.drop_to(plan.uid, plan.uid)
     elif plan.userns and plan.fs:
         iso.lock_user_namespace()
+    iso.join_new_session_keyring()  # not the grader's: its keys are the instructor's secrets
     # Die with the zygote. The launcher that forked us must be gone first (the zygote closes
     # its end of this pipe once it has reaped the launcher, so we are then the zygote's child),
     # and a uid change clears this setting, so it comes last.
@@ -80,14 +113,11 @@ def set_up_student_process(plan, conf, nproc_base, launcher_gone):
     os.environ.update(conf["env"], HOME=workdir, TMPDIR=workdir)
 
 
-def workdir_of(zygote_pid, pid):
-    return os.path.join("/tmp", f"grader-student-{zygote_pid}-{pid}")
-
-
-def private_workdir(plan, zygote_pid):
-    """Without a private /tmp: a fresh folder of the student's own, removed at release."""
-    path = workdir_of(zygote_pid, os.getpid())
-    os.mkdir(path, 0o700)
+def make_workdir(plan):
+    """Without a private /tmp: a fresh folder of the student's own, with a name nobody can guess
+    and created exclusively (so nothing planted beforehand can take its place), owned by the
+    sandbox uid, mode 0700. Removed at release."""
+    path = tempfile.mkdtemp(prefix="grader-student-", dir="/tmp")
     if plan.uid is not None:
         os.chown(path, plan.uid, plan.uid)
     return path
@@ -101,11 +131,13 @@ def close_fds_except(*keep):
     os.closerange(low, 1 << 16)
 
 
-def student_main(plan, conf, req_r, resp_w, nproc_base, launcher_gone):
+def student_main(plan, conf, req_r, resp_w, ctl, workdir, nproc_base, launcher_gone):
+    import grader
     from . import server
+    grader.IN_SANDBOX = True  # a notebook's check(...) and test(...) cells do nothing here
     try:
-        set_up_student_process(plan, conf, nproc_base, launcher_gone)
-        close_fds_except(req_r, resp_w)
+        set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone)
+        close_fds_except(req_r, resp_w, ctl.fileno())
         server.redirect_stdio()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
@@ -116,14 +148,16 @@ def student_main(plan, conf, req_r, resp_w, nproc_base, launcher_gone):
         finally:
             os._exit(SETUP_FAILED)
     try:
-        server.Server(req_r, resp_w).serve()
+        server.run_loader(server.Server(req_r, resp_w), ctl, plan.kill_all)
     finally:
         os._exit(0)
 
 
-def spawn(plan, conf):
-    """Fork a student process (through a short-lived launcher when it gets its own pid namespace,
-    so that this zygote stays in its namespace). Returns (pid, req_w, resp_r)."""
+def spawn(plan, conf, join=()):
+    """Fork a student process (through a short-lived launcher, which first joins the
+    submission's cgroups, and which unshares the pid namespace so that this zygote stays in its
+    own). Returns (pid, workdir, req_w, resp_r, ctl): the grader's ends of the request and
+    response pipes and of the loader's control socket."""
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
     for fd in (req_w, resp_w):  # arrays of ~1 MB in one write: fewer wake-ups per call
@@ -131,6 +165,7 @@ def spawn(plan, conf):
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         except OSError:
             pass  # over the user's pipe-size allowance: the default 64 KB still works
+    ctl, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     report_r, report_w = os.pipe()
     gone_r, gone_w = os.pipe()
     # RLIMIT_NPROC counts every process of the real uid: without a uid of its own, the student
@@ -142,29 +177,39 @@ def spawn(plan, conf):
             os.close(req_w)
             os.close(resp_r)
             os.close(report_r)
+            ctl.close()
+            for procs in join:
+                with open(procs, "w") as f:
+                    f.write(str(os.getpid()))
+            workdir = "/tmp" if plan.fs else make_workdir(plan)
             if plan.pidns:
                 iso.unshare(iso.CLONE_NEWPID)
             pid = os.fork()
             if pid == 0:
                 os.close(report_w)
                 os.close(gone_w)
-                student_main(plan, conf, req_r, resp_w, nproc_base, gone_r)
+                student_main(plan, conf, req_r, resp_w, ctl_child, workdir, nproc_base, gone_r)
             # Only the zygote's copy of gone_w may remain: it closes it after reaping this
             # launcher, when the student process has surely been re-parented to the zygote.
             os.close(gone_r)
             os.close(gone_w)
-            os.write(report_w, str(pid).encode())
+            os.write(report_w, json.dumps([pid, workdir]).encode())
         finally:
             os._exit(0)
     for fd in (req_r, resp_w, report_w, gone_r):
         os.close(fd)
+    ctl_child.close()
     os.waitpid(launcher, 0)
     os.close(gone_w)
-    pid = os.read(report_r, 32)
+    report = os.read(report_r, 4096)
     os.close(report_r)
-    if not pid:
+    if not report:
+        for fd in (req_w, resp_r):
+            os.close(fd)
+        ctl.close()
         raise OSError("could not start a student process")
-    return int(pid), req_w, resp_r
+    pid, workdir = json.loads(report)
+    return pid, workdir, req_w, resp_r, ctl
 
 
 def sweep_children():
@@ -195,8 +240,9 @@ def sweep_children():
 def probe(plan, conf):
     """Start one student process without student code and check that its set-up succeeds.
     Returns None on success, else the failure text."""
-    pid, req_w, resp_r = spawn(plan, conf)
+    pid, workdir, req_w, resp_r, ctl = spawn(plan, conf)
     os.close(req_w)  # the server reads end-of-file and exits
+    ctl.close()
     out = b""
     while True:
         chunk = os.read(resp_r, 4096)
@@ -206,6 +252,7 @@ def probe(plan, conf):
     os.close(resp_r)
     _, status = os.waitpid(pid, 0)
     sweep_children()
+    clean_up(plan, workdir)
     if os.waitstatus_to_exitcode(status) == SETUP_FAILED:
         return out.decode(errors="replace")
     return None
@@ -228,6 +275,7 @@ def main():
     import numpy  # noqa: F401  (the point of the zygote)
     import numpy.linalg, numpy.random, numpy.fft  # noqa: E401,F401
     from . import server  # noqa: F401
+    from .. import nbgrader  # noqa: F401  (what a notebook's test cells import; a no-op here)
     preload(conf.get("preload", ()))
     plan = Plan(conf, userns)
     failure = probe(plan, conf) if (plan.fs or plan.netns or plan.pidns) else None
@@ -243,6 +291,7 @@ def main():
     if failure:
         report["setup_error"] = last_line(failure)
     sock.send(json.dumps({"ready": failure is None, "protections": report}).encode())
+    workdirs = {}
     while True:
         msg = sock.recv(1 << 16)
         if not msg:  # the grader is gone: take every student process and its leftovers along
@@ -251,23 +300,41 @@ def main():
         req = json.loads(msg)
         if req["op"] == "spawn":
             preload(req.get("preload", ()))
-            pid, req_w, resp_r = spawn(plan, conf)
+            pid, workdir, req_w, resp_r, ctl = spawn(plan, conf, req.get("join", ()))
+            workdirs[pid] = workdir
             try:
                 pidfd = os.pidfd_open(pid)
             except OSError:
                 pidfd = os.open("/dev/null", os.O_RDONLY)
-            socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [req_w, resp_r, pidfd])
+            socket.send_fds(sock, [json.dumps({"pid": pid}).encode()],
+                            [req_w, resp_r, ctl.fileno(), pidfd])
             for fd in (req_w, resp_r, pidfd):
                 os.close(fd)
+            ctl.close()
         elif req["op"] == "release":
             try:
                 status = os.waitpid(req["pid"], 0)[1]
             except ChildProcessError:
                 status = None
             sweep_children()
-            if not plan.fs:
-                shutil.rmtree(workdir_of(os.getpid(), req["pid"]), ignore_errors=True)
+            clean_up(plan, workdirs.pop(req["pid"], None))
             sock.send(json.dumps({"status": status}).encode())
+
+
+def clean_up(plan, workdir):
+    """After a student's processes are gone: nothing it made may outlive it. With a private
+    root and IPC namespace, its files and IPC objects died with its namespaces; otherwise remove
+    its work folder and, with a sandbox uid of its own, whatever that uid left in the places
+    every user may write (files, SysV IPC objects, POSIX queues). A sandbox uid's own keyrings
+    live on with the uid: clear them."""
+    if workdir and not plan.fs:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if plan.uid is not None:
+        if not plan.fs:
+            iso.remove_files_of(plan.uid, ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"))
+        if not plan.ipcns:
+            iso.remove_sysv_ipc_of(plan.uid)
+        iso.clear_keyrings_of(plan.uid)
 
 
 def last_line(text):

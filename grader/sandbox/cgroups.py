@@ -1,0 +1,201 @@
+"""Per-submission control groups (cgroup v1 controllers memory, pids, cpu, cpuacct, freezer).
+
+One group per submission holds all of its processes, so its limits are per submission, not per
+process: memory counts every process, shared memory segment, memfd and tmpfs page together;
+pids bounds the process count; cpu caps it at one core; cpuacct gives the CPU time it used, so
+time limits count the submission's own work and a busy machine cannot make it time out.
+
+Groups are made under the grader's own group in each hierarchy (so this works in a delegated
+subtree as well as at the root). Where that is not possible, `Hierarchy.open()` returns None and
+says why; the grader then keeps rlimits alone and reports it.
+"""
+import os
+import secrets
+import signal
+import time
+
+CONTROLLERS = ("memory", "pids", "cpu", "cpuacct", "freezer")
+REQUIRED = ("memory", "pids", "cpuacct")
+
+
+def _mounts():
+    """controller -> mount point of its v1 hierarchy."""
+    out = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields, tail = left.split(), right.split()
+            if len(tail) < 3 or tail[0] != "cgroup":
+                continue
+            for option in tail[2].split(","):
+                if option in CONTROLLERS:
+                    out.setdefault(option, fields[4])
+    return out
+
+
+def _own_paths():
+    """controller -> this process's group path inside its hierarchy."""
+    out = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, names, path = line.rstrip("\n").split(":", 2)
+            for name in names.split(","):
+                out[name] = path
+    return out
+
+
+def _write(path, value):
+    with open(path, "w") as f:
+        f.write(str(value))
+
+
+def _read(path):
+    with open(path) as f:
+        return f.read()
+
+
+class Hierarchy:
+    """This grader's parent group in each controller's hierarchy."""
+
+    def __init__(self, dirs):
+        self.dirs = dirs
+
+    @classmethod
+    def open(cls):
+        """(Hierarchy, None) where per-submission groups can be made, else (None, reason)."""
+        try:
+            mounts, own = _mounts(), _own_paths()
+        except OSError as exc:
+            return None, f"cannot read this process's cgroups ({exc.strerror})"
+        missing = [c for c in REQUIRED if c not in mounts]
+        if missing:
+            return None, f"no cgroup v1 {', '.join(missing)} controller is mounted"
+        name = f"grader-{os.getpid()}-{secrets.token_hex(4)}"
+        dirs = {}
+        try:
+            for c in CONTROLLERS:
+                if c in mounts:
+                    base = os.path.join(mounts[c], own.get(c, "/").lstrip("/"))
+                    path = os.path.join(base, name)
+                    if path not in dirs.values():
+                        os.mkdir(path, 0o755)
+                    dirs[c] = path
+        except OSError as exc:
+            Hierarchy(dirs).close()
+            return None, f"cannot create cgroups ({exc.strerror}; needs root or a delegated subtree)"
+        return cls(dirs), None
+
+    def group(self, memory_bytes, processes):
+        """A fresh group for one submission with its limits set."""
+        name = secrets.token_hex(6)
+        dirs = {}
+        for c, parent in self.dirs.items():
+            path = os.path.join(parent, name)
+            if path not in dirs.values():
+                os.mkdir(path, 0o755)
+            dirs[c] = path
+        group = Group(dirs)
+        try:
+            group.limit(memory_bytes, processes)
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    def close(self):
+        for path in set(self.dirs.values()):
+            try:
+                for child in os.listdir(path):
+                    child_path = os.path.join(path, child)
+                    if os.path.isdir(child_path):
+                        Group({"x": child_path}).remove()
+                os.rmdir(path)
+            except OSError:
+                pass
+
+
+class Group:
+    """One submission's group in each hierarchy."""
+
+    def __init__(self, dirs):
+        self.dirs = dirs
+
+    def limit(self, memory_bytes, processes):
+        memory = self.dirs.get("memory")
+        _write(os.path.join(memory, "memory.limit_in_bytes"), memory_bytes)
+        swap = os.path.join(memory, "memory.memsw.limit_in_bytes")
+        if os.path.exists(swap):
+            _write(swap, memory_bytes)  # no escape into swap
+        _write(os.path.join(self.dirs["pids"], "pids.max"), processes)
+        if "cpu" in self.dirs:
+            _write(os.path.join(self.dirs["cpu"], "cpu.cfs_period_us"), 100_000)
+            _write(os.path.join(self.dirs["cpu"], "cpu.cfs_quota_us"), 100_000)  # one core
+
+    @property
+    def procs_files(self):
+        """The files a process writes its pid to, to join this group."""
+        return sorted({os.path.join(d, "cgroup.procs") for d in self.dirs.values()})
+
+    def cpu_seconds(self):
+        try:
+            return int(_read(os.path.join(self.dirs["cpuacct"], "cpuacct.usage"))) / 1e9
+        except (OSError, ValueError):
+            return 0.0
+
+    def oom_kills(self):
+        """How many times the kernel killed a process of this group for lack of memory."""
+        try:
+            for line in _read(os.path.join(self.dirs["memory"], "memory.oom_control")).splitlines():
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+            return int(_read(os.path.join(self.dirs["memory"], "memory.failcnt")) != "0\n")
+        except (OSError, ValueError):
+            return 0
+
+    def pids(self):
+        found = set()
+        for d in set(self.dirs.values()):
+            try:
+                found.update(int(p) for p in _read(os.path.join(d, "cgroup.procs")).split())
+            except (OSError, ValueError):
+                pass
+        return found
+
+    def kill(self, timeout=10.0):
+        """SIGKILL every process of the group (frozen first, so none can fork meanwhile) and wait
+        until the group is empty. Returns True when it is."""
+        freezer = self.dirs.get("freezer")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.pids()
+            if not pids:
+                return True
+            if freezer:
+                _try_write(os.path.join(freezer, "freezer.state"), "FROZEN")
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            if freezer:
+                _try_write(os.path.join(freezer, "freezer.state"), "THAWED")
+            time.sleep(0.002)
+        return not self.pids()
+
+    def remove(self):
+        for d in sorted(set(self.dirs.values()), reverse=True):
+            for _ in range(100):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.005)  # the last processes are still leaving
+
+
+def _try_write(path, value):
+    try:
+        _write(path, value)
+    except OSError:
+        pass
