@@ -176,7 +176,12 @@ def test_fork_storm_is_bounded_and_cleaned_up(strict_pool, tmp_path):
             return x
     """), 10 - points("batchnorm_inference"))
     assert messages_of(r, "batchnorm_inference")
-    assert leftover_sandbox_processes(strict_pool) == []
+    # What remains of the pool's uids is at most the one process each slot prepared (idle, no
+    # student code yet) for the next submission; the storm's processes die with their loader.
+    deadline = time.monotonic() + 10
+    while len(leftover_sandbox_processes(strict_pool)) > len(strict_pool.sandbox.zygotes):
+        assert time.monotonic() < deadline, leftover_sandbox_processes(strict_pool)
+        time.sleep(0.1)
 
 
 def test_escaped_grandchild_is_killed(strict_pool, tmp_path):

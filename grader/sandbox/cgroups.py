@@ -59,6 +59,7 @@ class Hierarchy:
 
     def __init__(self, dirs):
         self.dirs = dirs
+        self.retired = []  # groups whose processes were killed, to remove once they are gone
 
     @classmethod
     def open(cls):
@@ -87,6 +88,7 @@ class Hierarchy:
 
     def group(self, memory_bytes, processes):
         """A fresh group for one submission with its limits set."""
+        self.retired = [g for g in self.retired if not g.remove(wait=False)]
         name = secrets.token_hex(6)
         dirs = {}
         for c, parent in self.dirs.items():
@@ -94,7 +96,7 @@ class Hierarchy:
             if path not in dirs.values():
                 os.mkdir(path, 0o755)
             dirs[c] = path
-        group = Group(dirs)
+        group = Group(dirs, self)
         try:
             group.limit(memory_bytes, processes)
         except OSError:
@@ -103,12 +105,18 @@ class Hierarchy:
         return group
 
     def close(self):
+        for group in self.retired:
+            group.kill()
+            group.remove()
+        self.retired = []
         for path in set(self.dirs.values()):
             try:
                 for child in os.listdir(path):
                     child_path = os.path.join(path, child)
                     if os.path.isdir(child_path):
-                        Group({"x": child_path}).remove()
+                        leftover = Group({"x": child_path})
+                        leftover.kill()
+                        leftover.remove()
                 os.rmdir(path)
             except OSError:
                 pass
@@ -117,8 +125,9 @@ class Hierarchy:
 class Group:
     """One submission's group in each hierarchy."""
 
-    def __init__(self, dirs):
+    def __init__(self, dirs, hierarchy=None):
         self.dirs = dirs
+        self.hierarchy = hierarchy
 
     def limit(self, memory_bytes, processes):
         memory = self.dirs.get("memory")
@@ -182,16 +191,34 @@ class Group:
             time.sleep(0.002)
         return not self.pids()
 
-    def remove(self):
+    def retire(self):
+        """SIGKILL what is left and let the hierarchy remove the group once its processes have
+        left (at the next group() or close()), so that nobody waits for that."""
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.hierarchy is None or not self.remove(wait=False):
+            self.hierarchy.retired.append(self) if self.hierarchy else self.remove()
+
+    def remove(self, wait=True):
+        """Remove the group's folders; True once they are gone. wait=False: one try."""
+        left = []
         for d in sorted(set(self.dirs.values()), reverse=True):
-            for _ in range(100):
+            for _ in range(100 if wait else 1):
                 try:
                     os.rmdir(d)
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
+                    if not wait:
+                        left.append(d)
+                        break
                     time.sleep(0.005)  # the last processes are still leaving
+        self.dirs = {c: d for c, d in self.dirs.items() if d in left}
+        return not left
 
 
 def _try_write(path, value):

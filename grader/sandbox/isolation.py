@@ -229,9 +229,10 @@ def clear_keyrings_of(uid):
     os.waitpid(pid, 0)
 
 
-def remove_files_of(uid, folders):
-    """Remove every entry owned by `uid` directly in `folders` (a folder with all it holds).
-    shutil.rmtree never follows symbolic links, so nothing outside can be reached through one."""
+def remove_files_of(uid, folders, keep=()):
+    """Remove every entry owned by `uid` directly in `folders` (a folder with all it holds),
+    except the paths in `keep`. shutil.rmtree never follows symbolic links, so nothing outside
+    can be reached through one."""
     import shutil
     for folder in folders:
         try:
@@ -240,6 +241,8 @@ def remove_files_of(uid, folders):
             continue
         for name in names:
             path = os.path.join(folder, name)
+            if path in keep:
+                continue
             try:
                 st = os.lstat(path)
             except OSError:

@@ -170,18 +170,21 @@ class Sandbox:
         return report
 
     def start(self, slot, preload=()):
-        """A fresh student process in worker slot `slot`, in a cgroup of its own if possible."""
-        group = None
-        if self.hierarchy:
-            group = self.hierarchy.group(
-                (self.limits.memory_mb + CGROUP_HEADROOM_MB) << 20, self.limits.processes + 2)
-        try:
-            return self.zygotes[slot].spawn(preload, group)
-        except BaseException:
-            if group:
-                group.kill()
-                group.remove()
-            raise
+        """A fresh student process in worker slot `slot`, in a cgroup of its own if possible.
+        The slot's zygote then prepares the next one in the background, so that the namespace
+        and cgroup set-up of the next submission overlaps the grading of this one."""
+        zygote = self.zygotes[slot]
+        proc = zygote.take_prepared(preload)
+        if proc is None:
+            proc = zygote.spawn(preload, self._group())
+        zygote.prepare(preload, self._group())
+        return proc
+
+    def _group(self):
+        if not self.hierarchy:
+            return None
+        return self.hierarchy.group((self.limits.memory_mb + CGROUP_HEADROOM_MB) << 20,
+                                    self.limits.processes + 2)
 
     def close(self):
         for z in self.zygotes:
@@ -197,6 +200,7 @@ class Zygote:
 
     def __init__(self, limits=Limits(), namespaces=True, sandbox_uid=None):
         self.limits = limits
+        self.prepared = None  # (preloaded modules, cgroup) of a student process asked for
         if sandbox_uid is None and os.geteuid() == 0:
             sandbox_uid = pick_sandbox_uids(1)[0]
         self.conf = {
@@ -243,37 +247,89 @@ class Zygote:
         """A fresh student process (in `group`, a cgroups.Group, when given). A zygote that died
         (only possible when a student process could reach it, without namespaces) is replaced
         first."""
-        request = {"op": "spawn", "preload": sorted(preload),
-                   "join": group.procs_files if group else []}
         for attempt in (1, 2):
             try:
-                self.sock.send(json.dumps(request).encode())
-                msg, fds, _, _ = socket.recv_fds(self.sock, 1024, 4)
-                if len(fds) == 4:
-                    return StudentProcess(json.loads(msg)["pid"], *fds, self, group)
-                for fd in fds:
-                    os.close(fd)
+                self._drop_prepared()
+                self._send_spawn(preload, group)
+                proc = self._receive_spawn(group)
+                if proc is not None:
+                    return proc
             except OSError:
                 pass
             self.close()
             self._start()
+        _discard(group)
         raise RuntimeError("the zygote could not start a student process")
 
-    def release(self, pid):
-        """Reap the (killed) student process and clean up after it; returns its wait status."""
+    def prepare(self, preload, group):
+        """Ask for the next student process now; take_prepared() collects it."""
         try:
-            self.sock.send(json.dumps({"op": "release", "pid": pid}).encode())
-            return json.loads(self.sock.recv(1024)).get("status")
-        except (OSError, ValueError):
+            self._send_spawn(preload, group)
+            self.prepared = (set(preload), group)
+        except OSError:
+            _discard(group)
+
+    def take_prepared(self, preload):
+        """The prepared student process, if there is one with `preload` imported."""
+        if self.prepared is None:
+            return None
+        loaded, group = self.prepared
+        self.prepared = None
+        try:
+            proc = self._receive_spawn(group)
+        except OSError:
+            proc = None
+        if proc is not None and not set(preload) <= loaded:
+            proc.kill()
+            proc = None
+        return proc
+
+    def _drop_prepared(self):
+        if self.prepared is not None:
+            proc = self.take_prepared(())
+            if proc is not None:
+                proc.kill()
+
+    def _send_spawn(self, preload, group):
+        self.sock.send(json.dumps({"op": "spawn", "preload": sorted(preload),
+                                   "join": group.procs_files if group else []}).encode())
+
+    def _receive_spawn(self, group):
+        msg, fds, _, _ = socket.recv_fds(self.sock, 1024, 4)
+        if len(fds) == 4:
+            return StudentProcess(json.loads(msg)["pid"], *fds, self, group)
+        for fd in fds:
+            os.close(fd)
+        _discard(group)
+        return None
+
+    def release(self, pid, status=False):
+        """Reap the (killed) student process and clean up after it. With status=True, wait for
+        that and return its wait status; otherwise the zygote does it while the grader goes on
+        (it serves requests in order, so the next student process starts after the clean-up)."""
+        try:
+            if status:
+                self._drop_prepared()
+            self.sock.send(json.dumps({"op": "release", "pid": pid, "reply": status}).encode())
+            return json.loads(self.sock.recv(1024)).get("status") if status else None
+        except (OSError, ValueError):  # a zygote that does not answer is replaced, so that
+            self.prepared = None       # no late reply is ever read as the next one's
+            self.close()
+            self._start()
             return None
 
     def close(self):
+        if self.prepared is not None:
+            _discard(self.prepared[1])
+            self.prepared = None
         try:
-            self.sock.close()
+            self.sock.close()  # the zygote sweeps its student processes and exits
         finally:
-            if self.process.poll() is None:
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 self.process.kill()
-            self.process.wait()
+                self.process.wait()
             self.stderr.close()
 
 
@@ -442,11 +498,12 @@ class StudentProcess:
         return bytes(out)
 
     def _death(self):
-        self.kill()
+        self.kill(status=True)
         return describe_status(self.status)
 
-    def kill(self):
-        """End the loader, its workers and everything they started."""
+    def kill(self, status=False):
+        """End the loader, its workers and everything they started (status=True: and learn how
+        the loader ended, for the message)."""
         if not self.alive:
             return
         self.alive = self.worker = False
@@ -454,15 +511,12 @@ class StudentProcess:
             signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
         except OSError:
             pass
-        if self.group:
-            self.group.kill()
+        if self.group:  # with a pid namespace, killing the loader ends all of them anyway
+            self.group.retire()
         for fd in (self.req_w, self.resp_r, self.pidfd):
             os.close(fd)
         self.ctl.close()
-        self.status = self.zygote.release(self.pid)
-        if self.group:
-            self.group.kill()  # anything that slipped out meanwhile
-            self.group.remove()
+        self.status = self.zygote.release(self.pid, status)
 
 
 class Clock:
@@ -487,6 +541,13 @@ class Clock:
             raise TimedOut(f"used more than {self.cpu_limit:g} s of CPU time")
         if time.monotonic() >= self.wall_end:
             raise TimedOut(f"did not finish within {self.wall_seconds:g} s")
+
+
+def _discard(group):
+    """Kill whatever is left in a cgroup and remove it."""
+    if group is not None:
+        group.kill()
+        group.remove()
 
 
 def _drain(fd):

@@ -25,7 +25,7 @@ import types
 
 import numpy as np
 
-from . import calls, probes, wire
+from . import calls, isolation, probes, wire
 
 OUTPUT_CAP = 64 * 1024
 
@@ -250,9 +250,18 @@ def run_loader(server, ctl, kill_all):
             if worker == 0:
                 ctl.close()
                 os.setpgid(0, 0)
+                die_with_parent()
                 server.serve()
             pidfd = os.pidfd_open(worker)
             tell({"forked": True})
+
+
+def die_with_parent():
+    """A worker dies with its loader, whatever else happens."""
+    parent = os.getppid()
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _killpg(pid):

@@ -212,8 +212,9 @@ def spawn(plan, conf, join=()):
     return pid, workdir, req_w, resp_r, ctl
 
 
-def sweep_children():
-    """Kill and reap every child of this zygote: the student process and whatever it left behind
+def sweep_children(keep=()):
+    """Kill and reap every child of this zygote but the student processes in `keep` (one
+    prepared for the next submission): a released student process and whatever it left behind
     (orphans are re-parented here, as this process is a child subreaper)."""
     for _ in range(1000):
         kids = set()
@@ -223,6 +224,7 @@ def sweep_children():
                     kids.update(int(p) for p in f.read().split())
             except OSError:
                 pass
+        kids -= set(keep)
         if not kids:
             return
         for pid in kids:
@@ -252,7 +254,7 @@ def probe(plan, conf):
     os.close(resp_r)
     _, status = os.waitpid(pid, 0)
     sweep_children()
-    clean_up(plan, workdir)
+    clean_up(plan, workdir, live=())
     if os.waitstatus_to_exitcode(status) == SETUP_FAILED:
         return out.decode(errors="replace")
     return None
@@ -293,9 +295,14 @@ def main():
     sock.send(json.dumps({"ready": failure is None, "protections": report}).encode())
     workdirs = {}
     while True:
-        msg = sock.recv(1 << 16)
+        try:
+            msg = sock.recv(1 << 16)
+        except OSError:  # ECONNRESET: the grader died with a reply of ours unread
+            msg = b""
         if not msg:  # the grader is gone: take every student process and its leftovers along
             sweep_children()
+            for workdir in workdirs.values():
+                clean_up(plan, workdir)
             return
         req = json.loads(msg)
         if req["op"] == "spawn":
@@ -316,12 +323,14 @@ def main():
                 status = os.waitpid(req["pid"], 0)[1]
             except ChildProcessError:
                 status = None
-            sweep_children()
-            clean_up(plan, workdirs.pop(req["pid"], None))
-            sock.send(json.dumps({"status": status}).encode())
+            workdir = workdirs.pop(req["pid"], None)
+            sweep_children(keep=workdirs)
+            clean_up(plan, workdir, live=set(workdirs.values()))
+            if req.get("reply", True):
+                sock.send(json.dumps({"status": status}).encode())
 
 
-def clean_up(plan, workdir):
+def clean_up(plan, workdir, live=()):
     """After a student's processes are gone: nothing it made may outlive it. With a private
     root and IPC namespace, its files and IPC objects died with its namespaces; otherwise remove
     its work folder and, with a sandbox uid of its own, whatever that uid left in the places
@@ -331,7 +340,8 @@ def clean_up(plan, workdir):
         shutil.rmtree(workdir, ignore_errors=True)
     if plan.uid is not None:
         if not plan.fs:
-            iso.remove_files_of(plan.uid, ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"))
+            iso.remove_files_of(plan.uid, ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"),
+                                keep=live)  # the work folder of the next student process
         if not plan.ipcns:
             iso.remove_sysv_ipc_of(plan.uid)
         iso.clear_keyrings_of(plan.uid)
