@@ -92,13 +92,15 @@ def result_html(r):
 
 # --- Markdown
 
-def md(text):
+def md(text, block=False):
     """Text safe in Markdown: no HTML tag can open, emphasis, code, link and table characters
-    are escaped, and so is a leading heading, quote or list marker; line breaks are kept."""
+    are escaped, and, for text that starts lines (`block`), so is a leading heading, quote or
+    list marker; line breaks are kept."""
     text = str(text).replace("&", "&amp;").replace("<", "&lt;")  # no tag can open
     text = re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
-    text = re.sub(r"(?m)^(\s*)([#+>-])", r"\1\\\2", text)
-    text = re.sub(r"(?m)^(\s*\d+)\.", r"\1\\.", text)
+    start = r"(?m)^" if block else r"(?<=\n)"  # where a line of the text starts a line
+    text = re.sub(start + r"([ \t]*)([#+>-])", r"\1\\\2", text)
+    text = re.sub(start + r"([ \t]*\d+)\.", r"\1\\.", text)
     return text.replace("\r", "").replace("\n", "  \n")
 
 
@@ -135,5 +137,5 @@ def result_markdown(r):
         out += ["### What to fix", ""]
     for c in failures:
         out += [f"**{md(c['name'])}** ({points(c['score'])} / {points(c['max_score'])})", "",
-                md(c["message"] or "failed"), ""]
+                md(c["message"] or "failed", block=True), ""]
     return out
