@@ -13,6 +13,10 @@ from .htmlpage import esc, page, table
 from .roster import points
 
 
+LOAD_ERRORS = ("Your code raised these errors when it was run, before the checks; the checks "
+               "used whatever it had defined:")
+
+
 def title_of(unit):
     return TOPICS[unit].TITLE if unit in TOPICS else unit
 
@@ -69,8 +73,7 @@ def result_html(r):
     out = []
     if r.get("load_errors"):
         items = "".join(f"<li class=\"msg\">{esc(e)}</li>" for e in r["load_errors"])
-        out.append("<div class=\"note\"><p>Your code raised these errors when it ran top to "
-                   f"bottom (cells or lines after an error still ran):</p><ul>{items}</ul></div>")
+        out.append(f"<div class=\"note\"><p>{LOAD_ERRORS}</p><ul>{items}</ul></div>")
     checks = r.get("checks", [])
     passed = sum(bool(c["passed"]) for c in checks)
     out.append(f"<p>{passed} of {len(checks)} checks passed.</p>")
@@ -120,8 +123,7 @@ def result_markdown(r):
         return [f"This file could not be graded: {md(r['error'])}", ""]
     out = []
     if r.get("load_errors"):
-        out += ["Your code raised these errors when it ran top to bottom (cells or lines after "
-                "an error still ran):", ""]
+        out += [LOAD_ERRORS, ""]
         out += [f"- {md(e)}" for e in r["load_errors"]] + [""]
     checks = r.get("checks", [])
     passed = sum(bool(c["passed"]) for c in checks)
