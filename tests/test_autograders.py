@@ -208,6 +208,8 @@ def test_the_run_script_defaults_to_slash_grade(question):
     (["gradescope", "out.txt"], "must be a .zip"),
     (["gradescope", "/no/such/dir/a.zip"], "folder does not exist"),
     (["gradescope", "--wheel", "/no/such.whl", "a.zip"], "no such file"),
+    (["grade", "--report", "/no/such/dir/r.html", "x.py"], "folder does not exist"),
+    (["grade", "--csv", ".", "x.py"], "is a folder"),
     (["prairielearn", "q"], "--topic"),
     (["prairielearn", "q", "--topic", "batchnorm", "--timeout", "900"], "at most 600"),
 ])

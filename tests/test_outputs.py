@@ -186,3 +186,11 @@ def test_histogram_bars_count_every_student():
     svg = classreport.histogram("relu", [(0, 10), (10, 10), (9.99, 10), (5, 10)])
     assert svg.count("<rect") == 10
     assert "0-10%: 1<" in svg and "90-100%: 2<" in svg and "50-60%: 1<" in svg
+
+
+def test_markdown_escapes_only_what_would_be_markup():
+    assert feedback.md("7.5 / 10") == "7.5 / 10"
+    assert feedback.md("x > 0 and a_b") == "x > 0 and a\\_b"
+    assert feedback.md("- item\n# title") == "- item  \n\\# title"  # a later line starts a line
+    assert feedback.md("- item\n3. x", block=True) == "\\- item  \n3\\. x"
+    assert feedback.md("<b>&") == "&lt;b>&amp;"

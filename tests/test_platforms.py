@@ -176,6 +176,10 @@ def test_gradescope_and_prairielearn_outputs_follow_the_documented_schemas(grade
     ann = graded["platforms"]["ann"]
     assert ann["prairielearn"] == {**ann["prairielearn"], "gradable": True, "score": 1.0}
     assert all(t["status"] == "passed" for t in ann["gradescope"]["tests"])
+    # the top-level output would otherwise be rendered as HTML, and it holds file names and
+    # errors from the submission; test outputs are text by default
+    assert ann["gradescope"]["output_format"] == "text"
+    assert not [t for t in ann["gradescope"]["tests"] if t.get("output_format", "text") != "text"]
     # hidden checks are shown once grades are published, the others at once
     visibility = {t["name"].split(": ")[1] == "hidden": t["visibility"]
                   for t in ann["gradescope"]["tests"]}

@@ -1,7 +1,7 @@
 """Gradescope: the results.json of one student's submission, and the autograder zip.
 
 The format follows Gradescope's "Autograder Specifications" (results.json: top-level score,
-output, extra_data and tests; each test with name, number, score, max_score, status, output and
+output, output_format, extra_data and tests; each test with name, number, score, max_score, status, output and
 visibility, where "after_published" hides a test until grades are published). The zip holds
 setup.sh, run_autograder, the grader as a wheel and the reference solutions; Gradescope unpacks
 it into /autograder/source and runs run_autograder once per submission, with the student's
@@ -44,7 +44,9 @@ def results_json(results, meta=None):
     lines = roster.summary(units) or ["no .py or .ipynb file was handed in"]
     if any(t["visibility"] == "after_published" for t in tests):
         lines += ["", HIDDEN_NOTE]
-    return {"score": score, "output": "\n".join(lines), "tests": tests,
+    # the top-level output's default format renders HTML: ours is text, with file names and
+    # errors that come from the submission
+    return {"score": score, "output": "\n".join(lines), "output_format": "text", "tests": tests,
             "extra_data": {"grader": __version__, "seed": meta.get("seed"),
                            "hidden_checks": meta.get("hidden_checks")}}
 
