@@ -28,6 +28,8 @@ examples:
   grader grade --topic batchnorm bob.py       grade one file as batch normalization
   grader grade --format json -j 2 subs/ > grades.json
   grader grade --journal run.jsonl subs/      resumable: rerun the same command after an interruption
+  grader grade --feedback fb/ --report class.html --csv scores.csv subs/
+                                              feedback per student, a class report, a score sheet
 
 exit status: 0 when every PATH has a result (whatever the scores), 2 for a usage error.
 """
@@ -55,8 +57,11 @@ def build_parser():
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("paths", nargs="+", metavar="PATH", help=".py, .ipynb, or a folder of them")
     g.add_argument("--topic", choices=TOPIC_IDS, help="grade every PATH as this topic")
-    g.add_argument("--format", choices=("text", "json"), default="text",
-                   help="text report (default) or one JSON object on stdout")
+    g.add_argument("--format", choices=("text", "json", "gradescope", "prairielearn"),
+                   default="text",
+                   help="text report (default); one JSON object on stdout (documented by "
+                        "docs/results.schema.json); or the results.json of Gradescope or "
+                        "PrairieLearn for one student's files (all PATHs together)")
     g.add_argument("--seed", type=int, default=0,
                    help="seed of the check inputs; same seed and files give the same grades "
                         "(default 0)")
@@ -84,6 +89,7 @@ def build_parser():
                         "PATHs belong to (submitted/<student>/<assignment>/ layout; run nbgrader "
                         "generate_assignment first)")
     g.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
+    add_output_options(g)
 
     n = commands.add_parser(
         "nbgrader", help="write an nbgrader course directory for the topics",
@@ -114,13 +120,74 @@ def build_parser():
                    help="seeds under which each solution must get full marks (default 3)")
     v.add_argument("--no-execute", action="store_true",
                    help="skip running the notebooks in a kernel")
+    add_platform_commands(commands)
     return parser
+
+
+def add_output_options(g):
+    """`grader grade` options that write files besides the report on stdout."""
+    g.add_argument("--feedback", metavar="DIR",
+                   help="write a feedback page per student and topic, DIR/<student>/<topic>.html "
+                        "and .md: the score, every check, each failure's message")
+    g.add_argument("--report", metavar="FILE.html",
+                   help="write a self-contained class report: score distributions, the most "
+                        "common mistakes, what could not be graded, the protections in force")
+    g.add_argument("--csv", metavar="FILE",
+                   help="write the scores as CSV: one row per student, one column per topic, "
+                        "and the total")
+
+
+def add_platform_commands(commands):
+    gs = commands.add_parser(
+        "gradescope", help="write a Gradescope autograder zip",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write OUT.zip for a Gradescope programming assignment: setup.sh (installs "
+                    "the grader from the wheel inside the zip), run_autograder (grades "
+                    "$AUTOGRADER_ROOT/submission/ into $AUTOGRADER_ROOT/results/results.json; "
+                    "AUTOGRADER_ROOT defaults to /autograder), the grader as a wheel built "
+                    "offline from this checkout, and the reference solutions. Keep the zip "
+                    "away from students: it holds the solutions.",
+        epilog="example:\n  grader gradescope --topic batchnorm batchnorm-autograder.zip\n"
+               "then upload the zip in the assignment's Configure Autograder page.")
+    gs.add_argument("out", metavar="OUT.zip")
+    gs.add_argument("--topic", choices=TOPIC_IDS,
+                    help="grade every submitted file as this topic (default: from each "
+                         "notebook's metadata or file name)")
+    gs.add_argument("--solutions", metavar="DIR", help="reference solutions (default as for grade)")
+    gs.add_argument("--wheel", metavar="FILE",
+                    help="bundle this grader wheel instead of building one from the checkout")
+
+    pl = commands.add_parser(
+        "prairielearn", help="write a PrairieLearn question folder for a topic",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write a PrairieLearn question in DIR for TOPIC: info.json (external "
+                    "grading with --image), question.html (the student uploads the file), the "
+                    "notebook to download in clientFilesQuestion/, and tests/ with run.sh, "
+                    "which grades $PL_GRADE_ROOT/student/ into "
+                    "$PL_GRADE_ROOT/results/results.json (PL_GRADE_ROOT defaults to /grade), "
+                    "and the topic's reference solution.",
+        epilog="example:\n  grader prairielearn --topic batchnorm --image you/grader:0.1.0 "
+               "course/questions/batchnorm")
+    pl.add_argument("dir", metavar="DIR")
+    pl.add_argument("--topic", choices=TOPIC_IDS, required=True)
+    pl.add_argument("--image", default=None,
+                    help="the Docker image PrairieLearn runs (built from this project's "
+                         "Dockerfile and pushed where PrairieLearn can pull it; default "
+                         "grader:latest)")
+    pl.add_argument("--file-name", metavar="NAME",
+                    help="the file students upload (default: the topic's notebook name)")
+    pl.add_argument("--timeout", type=positive(int), default=None, metavar="S",
+                    help="seconds PrairieLearn gives a grading job (default 120, at most 600)")
+    pl.add_argument("--assignments", metavar="DIR", default=PROJECT_ASSIGNMENTS,
+                    help="student notebooks (default: this project's assignments/)")
+    pl.add_argument("--solutions", metavar="DIR", help="reference solutions (default as for grade)")
 
 
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = {"grade": grade, "nbgrader": write_nbgrader_course, "validate": validate_course}
+    command = {"grade": grade, "nbgrader": write_nbgrader_course, "validate": validate_course,
+               "gradescope": write_gradescope_zip, "prairielearn": write_prairielearn_question}
     try:
         return command[args.command](args, parser)
     except BrokenPipeError:  # the reader went away (grader grade ... | head): stop quietly
@@ -160,6 +227,7 @@ def validate_course(args, parser):
 
 
 def grade(args, parser):
+    check_output_paths(args, parser)
     solutions = None
     if not args.public_only:
         if args.solutions and not os.path.isdir(args.solutions):
@@ -216,8 +284,88 @@ def grade(args, parser):
     meta = {"seed": args.seed, "hidden_checks": hidden}
     if args.format == "json":
         print(report.as_json(results, protections, meta))
+    elif args.format in ("gradescope", "prairielearn"):
+        print(platform_results(args.format, results, meta))
     else:
         print(report.as_text(results, protections, meta, verbose=args.verbose))
+    write_outputs(args, results, protections, meta)
+    return 0
+
+
+def check_output_paths(args, parser):
+    """Refuse, before grading, files that could not be written afterwards."""
+    for option, path in (("--report", args.report), ("--csv", args.csv)):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            parser.error(f"{option} {path}: its folder does not exist")
+        if path and os.path.isdir(path):
+            parser.error(f"{option} {path}: is a folder, not a file")
+    if args.feedback and os.path.exists(args.feedback) and not os.path.isdir(args.feedback):
+        parser.error(f"--feedback {args.feedback}: exists and is not a folder")
+
+
+def platform_results(name, results, meta):
+    if name == "gradescope":
+        from .course import gradescope
+        return gradescope.as_json(results, meta)
+    from .course import prairielearn
+    return prairielearn.as_json(results)
+
+
+def write_outputs(args, results, protections, meta):
+    """--feedback, --report and --csv, each announced on stderr."""
+    if args.feedback:
+        from .course import feedback
+        written = feedback.write(args.feedback, results)
+        print(f"wrote {len(written) // 2} feedback pages (.html and .md) in {args.feedback}",
+              file=sys.stderr)
+    if args.report:
+        from .course import classreport
+        classreport.write(args.report, results, protections, meta)
+        print(f"wrote the class report to {args.report}", file=sys.stderr)
+    if args.csv:
+        from .course import scoresheet
+        scoresheet.write(args.csv, results)
+        print(f"wrote the scores to {args.csv}", file=sys.stderr)
+
+
+def write_gradescope_zip(args, parser):
+    from .course import gradescope
+    if not args.out.endswith(".zip"):
+        parser.error(f"{args.out}: the autograder must be a .zip file")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
+        parser.error(f"{args.out}: its folder does not exist")
+    if args.wheel and not os.path.isfile(args.wheel):
+        parser.error(f"--wheel {args.wheel}: no such file")
+    solutions = solutions_or_exit(args, parser)
+    try:
+        names = gradescope.write_autograder(args.out, solutions,
+                                            project_root=os.path.dirname(PROJECT_SOLUTIONS),
+                                            wheel=args.wheel, topic=args.topic)
+    except RuntimeError as exc:
+        print(f"grader gradescope: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}: {', '.join(names)}")
+    print("upload it in the assignment's Configure Autograder page; it holds the reference "
+          "solutions, so keep it away from students")
+    return 0
+
+
+def write_prairielearn_question(args, parser):
+    from .course import prairielearn
+    if os.path.exists(args.dir) and not os.path.isdir(args.dir):
+        parser.error(f"{args.dir}: exists and is not a folder")
+    if args.timeout is not None and args.timeout > 600:
+        parser.error("--timeout: PrairieLearn allows at most 600 seconds")
+    solutions = solutions_or_exit(args, parser)
+    if not os.path.isfile(os.path.join(solutions, f"{args.topic}.py")):
+        parser.error(f"no reference solution {args.topic}.py in {solutions}")
+    written = prairielearn.write_question(
+        args.dir, args.topic, solutions, assignments=args.assignments,
+        image=args.image or prairielearn.DEFAULT_IMAGE, file_name=args.file_name,
+        timeout=args.timeout or prairielearn.DEFAULT_TIMEOUT)
+    print(f"wrote a PrairieLearn question in {args.dir}: {', '.join(written)}")
+    print("tests/ holds the reference solution: PrairieLearn keeps it from students, keep it "
+          "out of any public copy of the course")
     return 0
 
 
