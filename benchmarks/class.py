@@ -15,12 +15,15 @@ Figures printed:
 - class: wall seconds of one `grader grade -j JOBS --format json <tmp>/submitted` (the `grader` next
   to sys.executable), start-up included, and that divided by the number of notebooks. Every result
   must have no error and no grader error, correct notebooks full marks and buggy ones fewer:
-  a `warning:` line says otherwise.
+  a `warning:` line says otherwise. CPU is the user + system time of the grader's process tree
+  (what the OS accounts to reaped children) per notebook.
 - floor: per notebook, its code cells executed once in this warm interpreter (numpy and matplotlib
   imported, Agg backend, one warm-up notebook per topic first), without the autograded test cells
   and the self-check cell, plus all checks (hidden included) run in-process with
   grader.course.selfcheck.LocalStudent; averaged over --floor-students students' notebooks.
-  class/floor is the ratio of the two per-notebook times.
+  class/floor is the ratio of the two per-notebook times. The class runs on JOBS processes and the
+  floor on one, so class/(floor/JOBS) is the ratio to a floor shared perfectly between the jobs.
+  A `warning:` line names a notebook whose in-process score differs from `grader grade`'s.
 - nbgrader: a course written by `grader nbgrader DIR`, the sampled notebooks (one per topic for the
   default 8, filled from nbgrader's released notebooks exactly as the class ones) put in
   submitted/, and `nbgrader autograde <assignment>` run per assignment; seconds per notebook are the
@@ -40,6 +43,7 @@ import json
 import os
 import pathlib
 import random
+import resource
 import re
 import shutil
 import statistics
@@ -67,7 +71,8 @@ from grader.course.validate import filled  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 ENV = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))  # nbgrader runs alembic
-ASSIGNMENTS = {nb.stem.split("_", 1)[1]: nb.stem for nb in sorted((ROOT / "assignments").glob("*.ipynb"))}
+ASSIGNMENTS = {nb.stem.split("_", 1)[1]: nb.stem  # topic -> assignment, e.g. relu -> 04_relu
+               for nb in sorted((ROOT / "assignments").glob("*.ipynb"))}
 TARGET_SECONDS, TARGET_NOTEBOOKS = 60.0, 300 * 8
 SELF_CHECK = re.compile(r"^check\(", re.M)
 
@@ -161,12 +166,16 @@ def make_class(root, students, buggy_share, seed):
 # -- the class through `grader grade` --------------------------------------------------------------
 
 def grade_class(root, records, jobs):
-    """Seconds for the whole class through the grader command; results by notebook path."""
+    """(wall seconds, CPU seconds) of the whole class through the grader command; each record
+    gets its score."""
     command = [os.path.join(BIN, "grader"), "grade", "-j", str(jobs), "--format", "json",
                str(root / "submitted")]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, env=ENV)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode != 0:
         sys.exit(f"grader grade failed ({proc.returncode}): {proc.stderr[-2000:]}")
     results = {os.path.realpath(r["submission"]): r for r in json.loads(proc.stdout)["results"]}
@@ -187,7 +196,7 @@ def grade_class(root, records, jobs):
         elif not rec["bug"] and result["score"] != result["max_score"]:
             print(f"warning: {what}: correct notebook scored {result['score']:g}/"
                   f"{result['max_score']:g}")
-    return seconds
+    return seconds, cpu
 
 
 # -- the floor -------------------------------------------------------------------------------------
@@ -226,7 +235,8 @@ def floor_one(rec, ref):
 def floor(records, students, solutions):
     """Per-topic lists of (cells s, checks s) over evenly spread students, after a warm-up."""
     names = sorted({r["student"] for r in records})
-    picked = {names[round(i * len(names) / students)] for i in range(min(students, len(names)))}
+    count = min(students, len(names))
+    picked = {names[i * len(names) // count] for i in range(count)}
     refs = {topic: load_reference(solutions, topic) for topic in ASSIGNMENTS}
     sample = [r for r in records if r["student"] in picked]
     for topic in ASSIGNMENTS:  # warm-up: one notebook per topic, not timed
@@ -244,14 +254,16 @@ def floor(records, students, solutions):
 # -- nbgrader --------------------------------------------------------------------------------------
 
 def nbgrader_sample(records, count, course):
-    """Seconds of `nbgrader autograde` per notebook (and per topic) for `count` notebooks."""
+    """Seconds of `nbgrader autograde` per notebook, overall and per assignment, and how many
+    notebooks, for `count` notebooks of the class (each topic in turn, from different students)."""
     proc = subprocess.run([os.path.join(BIN, "grader"), "nbgrader", str(course)],
                           capture_output=True, text=True, env=ENV)
     if proc.returncode != 0:
         sys.exit(f"grader nbgrader failed: {proc.stderr[-2000:]}")
-    topics, names = list(ASSIGNMENTS), sorted({r["student"] for r in records})
+    names = sorted({r["student"] for r in records})
     by_key = {(r["student"], r["topic"]): r for r in records}
-    sample = [by_key[names[k % len(names)], topics[k % len(topics)]] for k in range(count)]
+    sample = [by_key[names[(turn + t) % len(names)], topic]  # each topic from another student
+              for turn in range(len(names)) for t, topic in enumerate(ASSIGNMENTS)][:count]
     assignments = sorted({r["assignment"] for r in sample})
 
     from nbgrader.apps import NbGraderAPI  # set-up, not timed: generate in-process, as the tests do
@@ -268,11 +280,11 @@ def nbgrader_sample(records, count, course):
             sys.exit(f"nbgrader generate_assignment {a} failed: {outcome.get('log', '')[-2000:]}")
 
     for rec in sample:
-        release = nbformat.read(str(course / "release" / rec["assignment"] / f"{rec['assignment']}.ipynb"), 4)
+        name = f"{rec['assignment']}.ipynb"
+        release = nbformat.read(str(course / "release" / rec["assignment"] / name), 4)
         folder = course / "submitted" / rec["student"] / rec["assignment"]
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(student_notebook(release, rec["topic"], rec["bug"]),
-                       str(folder / f"{rec['assignment']}.ipynb"))
+        nbformat.write(student_notebook(release, rec["topic"], rec["bug"]), str(folder / name))
 
     seconds = {}
     for a in assignments:
@@ -289,7 +301,8 @@ def nbgrader_sample(records, count, course):
             try:
                 score = gb.find_submission(rec["assignment"], rec["student"]).score
             except Exception as exc:
-                print(f"warning: nbgrader has no score for {rec['student']}/{rec['assignment']}: {exc}")
+                print(f"warning: nbgrader has no score for {rec['student']}/"
+                      f"{rec['assignment']}: {exc}")
                 continue
             if "score" in rec and abs(score - rec["score"]) > 1e-9:
                 print(f"note: {rec['student']}/{rec['assignment']}: nbgrader {score:g}, "
@@ -307,7 +320,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--buggy", type=float, default=0.33, help="share of buggy students")
-    parser.add_argument("--nbgrader-sample", type=int, default=8, help="notebooks for nbgrader")
+    parser.add_argument("--nbgrader-sample", type=int, default=8,
+                        help="notebooks for nbgrader autograde (0: skip nbgrader)")
     parser.add_argument("--floor-students", type=int, default=10,
                         help="students whose notebooks the floor is measured on")
     parser.add_argument("--jobs", type=int, default=2)
@@ -327,10 +341,10 @@ def main():
               f"notebooks, {buggy} students buggy (one bug in each of their notebooks), nbgrader "
               f"layout")
 
-        class_s = grade_class(work / "class", records, args.jobs)
+        class_s, class_cpu = grade_class(work / "class", records, args.jobs)
         class_ms = class_s / notebooks * 1e3
         print(f"grader grade -j {args.jobs}: {class_s:.1f} s for the class, {class_ms:.0f} ms per "
-              f"notebook")
+              f"notebook (CPU {class_cpu / notebooks * 1e3:.0f} ms per notebook)")
 
         times = floor(records, args.floor_students, solutions)
         every = [t for ts in times.values() for t in ts]
@@ -338,11 +352,16 @@ def main():
         checks_ms = statistics.mean(k for _, k in every) * 1e3
         floor_ms = cells_ms + checks_ms
         print(f"floor ({len(every)} notebooks): {floor_ms:.0f} ms per notebook (cells "
-              f"{cells_ms:.0f} ms + checks {checks_ms:.0f} ms); class/floor {class_ms / floor_ms:.1f}x")
+              f"{cells_ms:.0f} ms + checks {checks_ms:.0f} ms); class/floor "
+              f"{class_ms / floor_ms:.1f}x, class/(floor/{args.jobs} jobs) "
+              f"{class_ms * args.jobs / floor_ms:.1f}x")
 
-        nb_s, nb_per_topic, nb_count = nbgrader_sample(records, args.nbgrader_sample, work / "course")
-        print(f"nbgrader autograde ({nb_count} notebooks): {nb_s:.2f} s per notebook; "
-              f"nbgrader/grader per notebook {nb_s * 1e3 / class_ms:.1f}x")
+        nb_per_topic = {}
+        if args.nbgrader_sample > 0:
+            nb_s, nb_per_topic, nb_count = nbgrader_sample(records, args.nbgrader_sample,
+                                                           work / "course")
+            print(f"nbgrader autograde ({nb_count} notebooks): {nb_s:.2f} s per notebook; "
+                  f"nbgrader/grader per notebook {nb_s * 1e3 / class_ms:.1f}x")
 
         print(f"{'topic':>16} | {'floor cells ms':>14} | {'floor checks ms':>15} | "
               f"{'nbgrader s':>10}")
@@ -355,7 +374,8 @@ def main():
 
         projected = class_ms * TARGET_NOTEBOOKS / 1e3
         met = projected <= TARGET_SECONDS
-        how = "measured" if notebooks == TARGET_NOTEBOOKS else f"projected from {notebooks} notebooks"
+        how = ("measured" if notebooks == TARGET_NOTEBOOKS
+               else f"projected from {notebooks} notebooks")
         print(f"target 300 x 8 notebooks in <= {TARGET_SECONDS:.0f} s "
               f"({TARGET_SECONDS / TARGET_NOTEBOOKS * 1e3:.0f} ms per notebook): {projected:.0f} s "
               f"({how}): {'met' if met else 'NOT met'}")
