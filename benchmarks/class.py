@@ -15,14 +15,13 @@ Figures printed:
 - class: wall seconds of one `grader grade -j JOBS --format json <tmp>/submitted` (the `grader` next
   to sys.executable), start-up included, and that divided by the number of notebooks. Every result
   must have no error and no grader error, correct notebooks full marks and buggy ones fewer:
-  a `warning:` line says otherwise. CPU is the user + system time of the grader's process tree
-  (what the OS accounts to reaped children) per notebook.
+  a `warning:` line says otherwise.
 - floor: per notebook, its code cells executed once in this warm interpreter (numpy and matplotlib
   imported, Agg backend, one warm-up notebook per topic first), without the autograded test cells
   and the self-check cell, plus all checks (hidden included) run in-process with
   grader.course.selfcheck.LocalStudent; averaged over --floor-students students' notebooks.
   class/floor is the ratio of the two per-notebook times. The class runs on JOBS processes and the
-  floor on one, so class/(floor/JOBS) is the ratio to a floor shared perfectly between the jobs.
+  floor on one, so "shared by JOBS jobs" is the ratio to a floor shared perfectly between them.
   A `warning:` line names a notebook whose in-process score differs from `grader grade`'s.
 - nbgrader: a course written by `grader nbgrader DIR`, the sampled notebooks (one per topic for the
   default 8, filled from nbgrader's released notebooks exactly as the class ones) put in
@@ -31,8 +30,12 @@ Figures printed:
   gives it per assignment. nbgrader/grader is the ratio per notebook. A `note:` line names a
   notebook that nbgrader scored differently from `grader grade`.
 - per topic: the floor's two parts, so that one sees where the floor's time goes.
+- CPU (in parentheses, and the CPU ratios): user + system seconds, of this process for the floor
+  and of the command's whole process tree for grader and nbgrader (the OS's account of reaped
+  children). On a shared machine wall times grow with the load; CPU times much less.
 - target: 300 students x 8 notebooks in at most 60 s, i.e. 25 ms per notebook; for another N the
-  class time is projected linearly from the measured ms per notebook.
+  class time is projected linearly from the measured ms per notebook. "At best" is the class's CPU
+  time spread evenly over JOBS idle cores: what the wall time would be with no other load.
 """
 import argparse
 import ast
@@ -163,6 +166,12 @@ def make_class(root, students, buggy_share, seed):
     return records
 
 
+def children_cpu():
+    """User + system seconds of the reaped child processes (and what they reaped) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 # -- the class through `grader grade` --------------------------------------------------------------
 
 def grade_class(root, records, jobs):
@@ -170,12 +179,9 @@ def grade_class(root, records, jobs):
     gets its score."""
     command = [os.path.join(BIN, "grader"), "grade", "-j", str(jobs), "--format", "json",
                str(root / "submitted")]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
+    cpu, start = children_cpu(), time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, env=ENV)
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
     if proc.returncode != 0:
         sys.exit(f"grader grade failed ({proc.returncode}): {proc.stderr[-2000:]}")
     results = {os.path.realpath(r["submission"]): r for r in json.loads(proc.stdout)["results"]}
@@ -210,30 +216,33 @@ def floor_cells(path):
 
 
 def floor_one(rec, ref):
-    """(seconds executing the cells, seconds of the checks, score) for one notebook, in-process."""
+    """((wall, CPU) seconds executing the cells, (wall, CPU) seconds of the checks, score) for one
+    notebook, in-process."""
     cells = floor_cells(rec["path"])
     namespace = {"__name__": "__main__"}
     module = TOPICS[rec["topic"]]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        start = time.perf_counter()
+        start = time.perf_counter(), time.process_time()
         for code in cells:
             try:
                 exec(code, namespace)
             except Exception:  # a cell that raises does not stop the later cells
                 pass
-        middle = time.perf_counter()
+        middle = time.perf_counter(), time.process_time()
         student = LocalStudent(namespace, module.FUNCTIONS)
         score = sum(run_check(c, student, rec["topic"], 0, ref).score
                     for c in checks_for(module, hidden=True))
-        end = time.perf_counter()
+        end = time.perf_counter(), time.process_time()
     plt.close("all")
-    return middle - start, end - middle, score
+    return ((middle[0] - start[0], middle[1] - start[1]),
+            (end[0] - middle[0], end[1] - middle[1]), score)
 
 
 def floor(records, students, solutions):
-    """Per-topic lists of (cells s, checks s) over evenly spread students, after a warm-up."""
+    """topic -> list of ((cells wall, CPU), (checks wall, CPU)) seconds, one per notebook of
+    evenly spread students, measured after a warm-up."""
     names = sorted({r["student"] for r in records})
     count = min(students, len(names))
     picked = {names[i * len(names) // count] for i in range(count)}
@@ -254,8 +263,9 @@ def floor(records, students, solutions):
 # -- nbgrader --------------------------------------------------------------------------------------
 
 def nbgrader_sample(records, count, course):
-    """Seconds of `nbgrader autograde` per notebook, overall and per assignment, and how many
-    notebooks, for `count` notebooks of the class (each topic in turn, from different students)."""
+    """Wall and CPU seconds of `nbgrader autograde` per notebook, wall seconds per notebook of
+    each assignment, and how many notebooks, for `count` notebooks of the class (each topic in
+    turn, from different students)."""
     proc = subprocess.run([os.path.join(BIN, "grader"), "nbgrader", str(course)],
                           capture_output=True, text=True, env=ENV)
     if proc.returncode != 0:
@@ -286,7 +296,7 @@ def nbgrader_sample(records, count, course):
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(student_notebook(release, rec["topic"], rec["bug"]), str(folder / name))
 
-    seconds = {}
+    seconds, cpu = {}, children_cpu()
     for a in assignments:
         start = time.perf_counter()
         proc = subprocess.run([os.path.join(BIN, "nbgrader"), "autograde", a], cwd=course,
@@ -311,7 +321,8 @@ def nbgrader_sample(records, count, course):
     for a in assignments:
         n = sum(r["assignment"] == a for r in sample)
         per_topic[a] = seconds[a] / n
-    return sum(seconds.values()) / len(sample), per_topic, len(sample)
+    cpu = children_cpu() - cpu
+    return sum(seconds.values()) / len(sample), cpu / len(sample), per_topic, len(sample)
 
 
 # -- main ------------------------------------------------------------------------------------------
@@ -342,43 +353,48 @@ def main():
               f"layout")
 
         class_s, class_cpu = grade_class(work / "class", records, args.jobs)
-        class_ms = class_s / notebooks * 1e3
+        class_ms, class_cpu_ms = class_s / notebooks * 1e3, class_cpu / notebooks * 1e3
         print(f"grader grade -j {args.jobs}: {class_s:.1f} s for the class, {class_ms:.0f} ms per "
-              f"notebook (CPU {class_cpu / notebooks * 1e3:.0f} ms per notebook)")
+              f"notebook (CPU {class_cpu_ms:.0f} ms)")
 
         times = floor(records, args.floor_students, solutions)
         every = [t for ts in times.values() for t in ts]
-        cells_ms = statistics.mean(c for c, _ in every) * 1e3
-        checks_ms = statistics.mean(k for _, k in every) * 1e3
+        cells_ms = statistics.mean(c[0] for c, _ in every) * 1e3
+        checks_ms = statistics.mean(k[0] for _, k in every) * 1e3
         floor_ms = cells_ms + checks_ms
+        floor_cpu_ms = statistics.mean(c[1] + k[1] for c, k in every) * 1e3
         print(f"floor ({len(every)} notebooks): {floor_ms:.0f} ms per notebook (cells "
-              f"{cells_ms:.0f} ms + checks {checks_ms:.0f} ms); class/floor "
-              f"{class_ms / floor_ms:.1f}x, class/(floor/{args.jobs} jobs) "
-              f"{class_ms * args.jobs / floor_ms:.1f}x")
+              f"{cells_ms:.0f} ms + checks {checks_ms:.0f} ms; CPU {floor_cpu_ms:.0f} ms)")
+        print(f"class/floor per notebook: {class_ms / floor_ms:.1f}x; with the floor shared by "
+              f"{args.jobs} jobs {class_ms * args.jobs / floor_ms:.1f}x; "
+              f"CPU {class_cpu_ms / floor_cpu_ms:.1f}x")
 
         nb_per_topic = {}
         if args.nbgrader_sample > 0:
-            nb_s, nb_per_topic, nb_count = nbgrader_sample(records, args.nbgrader_sample,
-                                                           work / "course")
-            print(f"nbgrader autograde ({nb_count} notebooks): {nb_s:.2f} s per notebook; "
-                  f"nbgrader/grader per notebook {nb_s * 1e3 / class_ms:.1f}x")
+            nb_s, nb_cpu, nb_per_topic, nb_count = nbgrader_sample(
+                records, args.nbgrader_sample, work / "course")
+            print(f"nbgrader autograde ({nb_count} notebooks): {nb_s:.2f} s per notebook (CPU "
+                  f"{nb_cpu:.2f} s); nbgrader/grader per notebook {nb_s * 1e3 / class_ms:.1f}x, "
+                  f"CPU {nb_cpu * 1e3 / class_cpu_ms:.1f}x")
 
         print(f"{'topic':>16} | {'floor cells ms':>14} | {'floor checks ms':>15} | "
               f"{'nbgrader s':>10}")
         for topic, assignment in ASSIGNMENTS.items():
             ts = times[topic]
             nb = nb_per_topic.get(assignment)
-            print(f"{topic:>16} | {statistics.mean(c for c, _ in ts) * 1e3:>14.0f} | "
-                  f"{statistics.mean(k for _, k in ts) * 1e3:>15.0f} | "
+            print(f"{topic:>16} | {statistics.mean(c[0] for c, _ in ts) * 1e3:>14.0f} | "
+                  f"{statistics.mean(k[0] for _, k in ts) * 1e3:>15.0f} | "
                   f"{f'{nb:.2f}' if nb is not None else '-':>10}")
 
         projected = class_ms * TARGET_NOTEBOOKS / 1e3
         met = projected <= TARGET_SECONDS
         how = ("measured" if notebooks == TARGET_NOTEBOOKS
                else f"projected from {notebooks} notebooks")
+        best = class_cpu_ms / args.jobs * TARGET_NOTEBOOKS / 1e3
         print(f"target 300 x 8 notebooks in <= {TARGET_SECONDS:.0f} s "
               f"({TARGET_SECONDS / TARGET_NOTEBOOKS * 1e3:.0f} ms per notebook): {projected:.0f} s "
-              f"({how}): {'met' if met else 'NOT met'}")
+              f"({how}): {'met' if met else 'NOT met'}; {best:.0f} s at best on {args.jobs} idle "
+              f"cores (CPU / jobs)")
     finally:
         if args.keep:
             print(f"kept {work}")
