@@ -144,3 +144,12 @@ def test_folders_are_searched_recursively_without_checkpoints(tmp_path):
 ])
 def test_identity_comes_from_the_layout(path, given, expected):
     assert submissions.identity(path, given) == expected
+
+
+def test_every_topic_module_is_listed_once_in_course_order():
+    import pkgutil
+
+    import grader.checks.topics as topics
+    modules = {m.name for m in pkgutil.iter_modules(topics.__path__)}
+    assert modules == set(topics.TOPIC_IDS) and len(topics.TOPIC_IDS) == len(modules)
+    assert [m.ID for m in topics.TOPICS.values()] == list(topics.TOPIC_IDS)

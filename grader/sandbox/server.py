@@ -87,9 +87,12 @@ def quiet_plots():
     from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.figure import Figure
     nothing = lambda *args, **kwargs: None  # noqa: E731
-    pyplot.show = pyplot.savefig = pyplot.draw = pyplot.pause = nothing
-    Figure.savefig = Figure.show = Figure.draw = nothing
+    pyplot.show = pyplot.savefig = pyplot.draw = pyplot.pause = pyplot.tight_layout = nothing
+    Figure.savefig = Figure.show = Figure.draw = Figure.tight_layout = nothing  # layout renders
     FigureCanvasBase.draw = FigureCanvasBase.draw_idle = FigureCanvasBase.print_figure = nothing
+    from matplotlib.axes import Axes
+    if hasattr(Axes, "_update_patch_limits"):  # autoscaling for a drawing that never happens
+        Axes._update_patch_limits = nothing
 
 
 class Server:

@@ -1,8 +1,15 @@
-"""The topics of docs/exercise-api.md. Each module lists its functions and its checks."""
-from . import (backprop, batchnorm, cross_entropy, dropout, matrix_calculus, moving_average,
-               relu, residual)
+"""The topics of docs/exercise-api.md, in the course's order. Each module lists its functions
+(FUNCTIONS: name -> spec signature) and its checks (CHECKS). The modules, and numpy with them,
+are imported when TOPICS is first used, so that `grader --help` starts at once."""
+import importlib
 
-# id -> module with FUNCTIONS (name -> spec signature) and CHECKS (list of grader.checks.Check)
-TOPICS = {m.ID: m for m in (cross_entropy, matrix_calculus, backprop, relu, moving_average,
-                            batchnorm, dropout, residual)}
-TOPIC_IDS = tuple(TOPICS)
+TOPIC_IDS = ("cross_entropy", "matrix_calculus", "backprop", "relu", "moving_average",
+             "batchnorm", "dropout", "residual")
+
+
+def __getattr__(name):
+    if name == "TOPICS":
+        global TOPICS
+        TOPICS = {t: importlib.import_module(f"{__name__}.{t}") for t in TOPIC_IDS}
+        return TOPICS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
