@@ -29,8 +29,17 @@ PR_SET_NO_NEW_PRIVS = 38
 
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
-KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR = 1, 7
-KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+# Refused to student code (seccomp): keyrings (a channel that outlives processes: the user and
+# persistent keyrings of a uid), ptrace and reading or writing another process's memory.
+REFUSED_SYSCALLS = {
+    "x86_64": {"add_key": 248, "request_key": 249, "keyctl": 250, "ptrace": 101,
+               "process_vm_readv": 310, "process_vm_writev": 311},
+    "aarch64": {"add_key": 217, "request_key": 218, "keyctl": 219, "ptrace": 117,
+                "process_vm_readv": 270, "process_vm_writev": 271},
+}.get(platform.machine())
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}.get(platform.machine())
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR, KEYCTL_GET_PERSISTENT = 1, 7, 22
+KEY_SPEC_SESSION_KEYRING, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -3, -4, -5
 IPC_RMID = 0
 
 # Devices a Python program may open; everything else under /dev is absent.
@@ -156,7 +165,8 @@ def set_limits(limits):
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size"],) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+    if limits["processes"] is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
 
 
 def drop_to(uid, gid):
@@ -213,13 +223,18 @@ def join_new_session_keyring():
 
 
 def clear_keyrings_of(uid):
-    """Empty the user keyrings of `uid` (they outlive its processes), from a short-lived child
-    that takes that uid."""
+    """Empty the keyrings of `uid` that outlive its processes (user, user session and
+    persistent keyrings), from a short-lived child that takes that uid."""
     pid = os.fork()
     if pid == 0:
         try:
             drop_to(uid, uid)
-            for ring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+            rings = [KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING]
+            try:
+                rings.append(keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING))
+            except OSError:
+                pass
+            for ring in rings:
                 try:
                     keyctl(KEYCTL_CLEAR, ring)
                 except OSError:
@@ -280,3 +295,28 @@ def remove_sysv_ipc_of(uid):
                         ctl(ctypes.c_int(ident), ctypes.c_int(IPC_RMID), None)
             except (KeyError, ValueError):
                 continue
+
+
+def refuse_syscalls(numbers):
+    """A seccomp filter: the syscalls `numbers` fail with EPERM, and so does every syscall of
+    another ABI (32-bit or x32 entry points, which would have other numbers). Needs
+    PR_SET_NO_NEW_PRIVS first. A small classic-BPF program, built by hand."""
+    import struct
+    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, refuse = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    numbers = sorted(numbers)
+    n = len(numbers)
+    # 0: arch; 1: other ABI -> refuse; 2: nr; 3: x32 -> refuse; 4..: listed -> refuse; allow
+    program = [(ld_abs, 0, 0, 4), (jeq, 0, n + 3, AUDIT_ARCH), (ld_abs, 0, 0, 0),
+               (jge, n + 1, 0, 0x40000000)]
+    program += [(jeq, n - i, 0, nr) for i, nr in enumerate(numbers)]
+    program += [(ret, 0, 0, allow), (ret, 0, 0, refuse)]
+    code = b"".join(struct.pack("<HBBI", *insn) for insn in program)
+    buf = ctypes.create_string_buffer(code, len(code))
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = Prog(len(program), ctypes.addressof(buf))
+    _ok(libc.prctl(ctypes.c_int(22), ctypes.c_ulong(2), ctypes.byref(prog), ctypes.c_ulong(0),
+                   ctypes.c_ulong(0)), "prctl(PR_SET_SECCOMP)")  # SECCOMP_MODE_FILTER

@@ -214,31 +214,63 @@ class Server:
 def run_loader(server, ctl, kill_all):
     """The loader: load once, then fork workers on request. `kill_all` says whether kill(-1)
     reaches exactly this submission's other processes (PID 1 of a pid namespace, or the only
-    process of a sandbox uid); otherwise a worker's process group is killed."""
+    process of a sandbox uid); otherwise a worker's process group is killed. Orphans are
+    re-parented here and reaped as they end, so that no zombie holds a process slot."""
+    isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
     server.serve_one()  # the load request
-    worker = pidfd = None
+    wake_r, wake_w = os.pipe()
+    for fd in (wake_r, wake_w):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    worker = None
 
     def tell(msg):
         ctl.send(json.dumps(msg).encode())
 
+    def reap(block_for=None):
+        """Reap every ended child; return the worker's wait status if it was one of them.
+        block_for: a pid to wait for first."""
+        nonlocal worker
+        ended = None
+        if block_for is not None:
+            ended = os.waitpid(block_for, 0)[1]
+            worker = None
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid == worker:
+                ended, worker = status, None
+        return ended
+
     def stop_worker():
-        nonlocal worker, pidfd
         if worker is None:
             return None
-        if kill_all:
-            os.kill(-1, signal.SIGKILL)
-        else:
-            _killpg(worker)
-        status = os.waitpid(worker, 0)[1]
-        os.close(pidfd)
-        worker = pidfd = None
-        _reap(block=kill_all)  # after kill(-1), every other process is on its way out
+        _kill_rest(kill_all, worker)
+        status = reap(block_for=worker)
+        while kill_all:  # every other process got SIGKILL too: collect them all now
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
         return status
 
     while True:
-        ready = select.select([ctl] + ([pidfd] if pidfd is not None else []), [], [])[0]
-        if pidfd is not None and pidfd in ready:
-            tell({"event": "exit", "status": stop_worker()})
+        ready = select.select([ctl, wake_r], [], [])[0]
+        if wake_r in ready:
+            _drain(wake_r)
+            if worker is not None:
+                pid = worker
+                status = reap()
+                if worker is None:
+                    _kill_rest(kill_all, pid)  # what the worker started ends with it
+                    tell({"event": "exit", "status": status})
+            else:
+                reap()
             continue
         msg = ctl.recv(4096)
         if not msg:
@@ -251,11 +283,14 @@ def run_loader(server, ctl, kill_all):
             _drain(server.req_fd)
             worker = os.fork()
             if worker == 0:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for fd in (wake_r, wake_w):
+                    os.close(fd)
                 ctl.close()
                 os.setpgid(0, 0)
                 die_with_parent()
                 server.serve()
-            pidfd = os.pidfd_open(worker)
             tell({"forked": True})
 
 
@@ -267,24 +302,20 @@ def die_with_parent():
         os._exit(0)
 
 
-def _killpg(pid):
+def _kill_rest(kill_all, worker):
+    """SIGKILL every process of the submission but this one (kill_all), or the worker's group."""
     try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
+        if kill_all:
+            os.kill(-1, signal.SIGKILL)
+        else:
+            os.killpg(worker, signal.SIGKILL)
+    except OSError:  # nobody left to signal
         pass
 
 
-def _reap(block):
-    while True:
-        try:
-            if os.waitpid(-1, 0 if block else os.WNOHANG)[0] == 0:
-                return
-        except ChildProcessError:
-            return
-
-
 def _drain(fd):
-    """Throw away request bytes a dead worker left unread."""
+    """Throw away what is waiting on `fd` (request bytes a dead worker left unread)."""
+    blocking = os.get_blocking(fd)
     os.set_blocking(fd, False)
     try:
         while os.read(fd, 1 << 16):
@@ -292,7 +323,7 @@ def _drain(fd):
     except BlockingIOError:
         pass
     finally:
-        os.set_blocking(fd, True)
+        os.set_blocking(fd, blocking)
 
 
 def redirect_stdio():

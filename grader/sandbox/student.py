@@ -51,7 +51,7 @@ class InProcess:
     def cpu_seconds(self):
         return None
 
-    def load(self, header, timeout):
+    def load(self, header, timeout, cpu_limit=None):
         functions = sorted(k for k, v in list(self.server.namespace.items())
                            if type(k) is str and callable(v) and not k.startswith("__"))
         return {"ok": True, "errors": [], "functions": functions}, b""
@@ -114,11 +114,11 @@ class Student:
             return
         self.proc = self.start()
         cells = [{"file": c.file, "source": c.source} for c in self.cells]
-        _, wall = self._budget(self.limits.cell_seconds * len(cells) + 5)
+        cpu, wall = self._budget(self.limits.cell_seconds * len(cells) + 5)
         try:
             reply, _ = self.proc.load(
                 {"op": "load", "module": self.module, "seed": self.seed,
-                 "cell_seconds": self.limits.cell_seconds, "cells": cells}, timeout=wall)
+                 "cell_seconds": self.limits.cell_seconds, "cells": cells}, wall, cpu)
         except SandboxError as exc:
             self.broken = f"loading your code failed: the process {_how(exc)}"
             raise StudentError(self.broken, kind=type(exc).__name__)

@@ -46,6 +46,7 @@ class Plan:
             "pid_namespace": self.pidns,
             "ipc_namespace": self.ipcns,
             "session_keyring": "its own, empty",
+            "refused_syscalls": sorted(iso.REFUSED_SYSCALLS or ()),
             "network": "none (private network namespace)" if self.netns else "not isolated",
             "filesystem": ("private read-only root: only python and its libraries are visible"
                            if self.fs else "not isolated: the student process can read what you can"),
@@ -94,7 +95,7 @@ def set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone):
     os.chdir(workdir)
     limits = dict(plan.limits)
     limits["address_space"] = iso.address_space_in_use() + limits["memory_bytes"]
-    limits["processes"] += nproc_base
+    limits["processes"] = None if nproc_base is None else limits["processes"] + nproc_base
     iso.set_limits(limits)
     iso.prctl(iso.PR_SET_NO_NEW_PRIVS, 1)
     if plan.uid is not None:
@@ -102,6 +103,8 @@ def set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone):
     elif plan.userns and plan.fs:
         iso.lock_user_namespace()
     iso.join_new_session_keyring()  # not the grader's: its keys are the instructor's secrets
+    if iso.REFUSED_SYSCALLS and iso.AUDIT_ARCH:
+        iso.refuse_syscalls(iso.REFUSED_SYSCALLS.values())
     # Die with the zygote. The launcher that forked us must be gone first (the zygote closes
     # its end of this pipe once it has reaped the launcher, so we are then the zygote's child),
     # and a uid change clears this setting, so it comes last.
@@ -169,8 +172,11 @@ def spawn(plan, conf, join=()):
     report_r, report_w = os.pipe()
     gone_r, gone_w = os.pipe()
     # RLIMIT_NPROC counts every process of the real uid: without a uid of its own, the student
-    # process may start a few more than exist now.
-    nproc_base = 0 if plan.uid is not None else iso.count_processes_of(os.getuid())
+    # process may start a few more than exist now. In a cgroup, its pids limit counts the
+    # submission's own processes, and RLIMIT_NPROC (the uid's, so also those of the previous
+    # submission, maybe still dying) is left out.
+    nproc_base = (None if join else 0 if plan.uid is not None
+                  else iso.count_processes_of(os.getuid()))
     launcher = os.fork()
     if launcher == 0:
         try:

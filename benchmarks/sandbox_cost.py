@@ -1,0 +1,87 @@
+"""What the sandbox's protections cost per submission, one configuration at a time.
+
+    python benchmarks/sandbox_cost.py [--count 100] [--topic relu]
+
+Grades --count copies of one topic's reference solution, one after another in one worker slot
+(all checks, hidden ones included), and prints the median wall time per submission for:
+- in-process: the same checks on the same code in this process, no sandbox (the floor);
+- rlimits only: a separate process, no namespaces, no cgroups (as root: a sandbox uid);
+- + namespaces: pid, mount (private read-only root), network and IPC namespaces;
+- + cgroups: one cgroup per submission (memory, pids, cpu, cpuacct, freezer), CPU-time limits;
+and the difference of each line to the one before: what that protection adds. Run as root for
+all lines; an ordinary user gets the lines its machine allows. On a loaded machine, compare
+lines of the same run only.
+"""
+import argparse
+import pathlib
+import statistics
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.checks import core  # noqa: E402
+from grader.checks.topics import TOPICS  # noqa: E402
+from grader.course import submissions  # noqa: E402
+from grader.course.grading import find_solutions, grade_submission, load_reference  # noqa: E402
+from grader.course.selfcheck import LocalStudent  # noqa: E402
+from grader.sandbox.process import Limits, Sandbox  # noqa: E402
+
+
+def sandboxed(sub, count, references, **config):
+    box = Sandbox(Limits(), slots=1, **config)
+    try:
+        for _ in range(3):  # warm-up: imports, the first cgroup, the prepared process
+            grade_submission(box, 0, sub, 0, references)
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            result = grade_submission(box, 0, sub, 0, references)
+            times.append(time.perf_counter() - start)
+            assert result["score"] == result["max_score"], result
+        return statistics.median(times), box.protections
+    finally:
+        box.close()
+
+
+def in_process(sub, topic, count, ref):
+    namespace = {"__name__": "submission"}
+    exec(compile(sub.cells[0].source, sub.path, "exec"), namespace)
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        student = LocalStudent(namespace, TOPICS[topic].FUNCTIONS)
+        for check in core.checks_for(TOPICS[topic], hidden=True):
+            core.run_check(check, student, topic, 0, ref)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--topic", default="relu", choices=list(TOPICS))
+    args = parser.parse_args()
+    solutions = find_solutions()
+    sub = submissions.load(str(ROOT / "solutions" / f"{args.topic}.py"))
+    references = {args.topic: load_reference(solutions, args.topic)}
+    rows = [("in-process (no sandbox)", in_process(sub, args.topic, args.count,
+                                                   references[args.topic]))]
+    for name, config in (("rlimits only", dict(namespaces=False, use_cgroups=False)),
+                         ("+ namespaces", dict(namespaces=True, use_cgroups=False)),
+                         ("+ cgroups", dict(namespaces=True, use_cgroups=True))):
+        seconds, protections = sandboxed(sub, args.count, references, **config)
+        if name == "+ cgroups" and protections["cgroups"].startswith("none"):
+            name += " (unavailable: " + protections["cgroups"] + ")"
+        rows.append((name, seconds))
+    print(f"{args.count} submissions of {args.topic}, one slot; median ms per submission")
+    previous = None
+    for name, seconds in rows:
+        added = "" if previous is None else f"{(seconds - previous) * 1e3:+8.1f}"
+        print(f"{name:<40} {seconds * 1e3:8.1f} {added}")
+        previous = seconds
+
+
+if __name__ == "__main__":
+    main()
