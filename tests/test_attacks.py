@@ -408,34 +408,41 @@ def test_as_an_ordinary_user_peers_share_no_ipc_and_the_report_says_what_holds()
 
 # -- found by review: channels to the next submission of the same worker slot -------------------
 
-PERSISTENT_WRITER = reference_source("relu") + LIBC + """
+KEY_WRITER = reference_source("relu") + LIBC + """
 libc.syscall.restype = ctypes.c_long
-SRC = open(__file__).read().encode() if False else b"def relu_forward(x):\\n    import numpy as np\\n    return np.maximum(x, 0.0), x\\ndef relu_backward(dout, cache):\\n    return dout * (cache > 0)\\n"
-_ring = libc.syscall(SYS_KEYCTL, 22, -1, -3)  # KEYCTL_GET_PERSISTENT, linked into the session
+SRC = b"def relu_forward(x):\\n    import numpy as np\\n    return np.maximum(x, 0.0), x\\ndef relu_backward(dout, cache):\\n    return dout * (cache > 0)\\n"
+_ring = RING()
 libc.syscall(248 if SYS_KEYCTL == 250 else 217, b"user", b"friend-code", SRC, len(SRC),
              ctypes.c_long(_ring))
 """
 
-PERSISTENT_READER = LIBC + """
+KEY_READER = LIBC + """
 libc.syscall.restype = ctypes.c_long
-_ring = libc.syscall(SYS_KEYCTL, 22, -1, -3)
+_ring = RING()
 _key = libc.syscall(SYS_KEYCTL, 10, ctypes.c_long(_ring), b"user", b"friend-code", 0)
 if _key > 0:
+    libc.syscall(SYS_KEYCTL, 8, ctypes.c_long(_key), -3)  # link it: possessor rights
     _buf = ctypes.create_string_buffer(65536)
     _n = libc.syscall(SYS_KEYCTL, 11, ctypes.c_long(_key), _buf, 65536)
     exec(_buf.raw[:_n].decode())
 """
 
+RINGS = {  # keyrings that outlive a process: the uid's persistent and user keyrings
+    "persistent": "lambda: libc.syscall(SYS_KEYCTL, 22, -1, -3)",  # KEYCTL_GET_PERSISTENT
+    "user": "lambda: -4",                                          # KEY_SPEC_USER_KEYRING
+}
+
 
 @ROOT_ONLY
 @pytest.mark.skipif(isolation.SYS_KEYCTL is None, reason="unknown keyctl syscall number")
+@pytest.mark.parametrize("ring", RINGS)
 @pytest.mark.parametrize("namespaces", [True, False])
-def test_the_persistent_keyring_carries_nothing_to_the_next_submission(namespaces):
-    header = f"SYS_KEYCTL = {isolation.SYS_KEYCTL}\n"
+def test_no_keyring_carries_anything_to_the_next_submission(namespaces, ring):
+    header = f"import ctypes\nlibc = ctypes.CDLL(None)\nSYS_KEYCTL = {isolation.SYS_KEYCTL}\nRING = {RINGS[ring]}\n"
     pool = make_pool(jobs=1, namespaces=namespaces)
     try:
-        writer, reader = grade_files(pool, {"a_relu.py": header + PERSISTENT_WRITER,
-                                            "b_relu.py": header + PERSISTENT_READER})
+        writer, reader = grade_files(pool, {"a_relu.py": header + KEY_WRITER,
+                                            "b_relu.py": header + KEY_READER})
     finally:
         pool.close()
     assert writer["score"] == 10
@@ -540,3 +547,25 @@ def test_loading_counts_against_the_submission_s_cpu_budget():
     assert burner["score"] == 0 and good["score"] == 10
     assert "loading your code failed" in burner["checks"][0]["message"]
     assert elapsed < limits.wall(limits.cell_seconds + 5) + 10
+
+
+@ROOT_ONLY
+def test_uid_claims_live_where_no_student_can_plant_links():
+    from grader.sandbox.process import lock_folder
+    st = os.lstat(lock_folder())
+    assert st.st_uid == 0 and not st.st_mode & 0o022 and not os.path.islink(lock_folder())
+
+
+@ROOT_ONLY
+def test_cgroups_of_a_killed_grader_are_removed_by_the_next():
+    from grader.sandbox import cgroups
+    hierarchy, why = cgroups.Hierarchy.open()
+    if hierarchy is None:
+        pytest.skip(why)
+    base = os.path.dirname(hierarchy.dirs["pids"])
+    hierarchy.close()
+    stale = os.path.join(base, "grader-999999999-dead")  # no such pid
+    os.makedirs(os.path.join(stale, "sub"))
+    again, _ = cgroups.Hierarchy.open()
+    again.close()
+    assert not os.path.exists(stale)

@@ -141,6 +141,9 @@ def test_folders_are_searched_recursively_without_checkpoints(tmp_path):
     ("examples/ada/relu.py", "examples/ada", ("relu", "relu")),
     ("bob_relu.py", "bob_relu.py", ("bob_relu", "bob_relu")),
     ("/tmp/x/bob_relu.py", None, ("bob_relu", "bob_relu")),
+    # a student cannot pass a file off as another's by nesting a submitted/ folder
+    ("c/submitted/mallory/06_relu/submitted/alice/06_relu/relu.py", "c/submitted",
+     ("mallory", "06_relu")),
 ])
 def test_identity_comes_from_the_layout(path, given, expected):
     assert submissions.identity(path, given) == expected

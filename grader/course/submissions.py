@@ -72,8 +72,8 @@ def identity(path, given=None):
     `examples` -> ada), or the file's own name when it was given directly or lies right inside
     that PATH; the assignment is the file's name without its suffix."""
     parts = os.path.normpath(path).split(os.sep)
-    for i in range(len(parts) - 3, -1, -1):
-        if parts[i] == "submitted" and i + 3 < len(parts):
+    for i in range(len(parts) - 3):  # the outermost: a student may nest folders, not above
+        if parts[i] == "submitted":
             return parts[i + 1], parts[i + 2]
     stem = os.path.splitext(parts[-1])[0]
     if given is not None and os.path.normpath(given) != os.path.normpath(path):

@@ -72,6 +72,8 @@ class Hierarchy:
         if missing:
             return None, f"no cgroup v1 {', '.join(missing)} controller is mounted"
         name = f"grader-{os.getpid()}-{secrets.token_hex(4)}"
+        for c in set(CONTROLLERS) & set(mounts):
+            _remove_stale(os.path.join(mounts[c], own.get(c, "/").lstrip("/")))
         dirs = {}
         try:
             for c in CONTROLLERS:
@@ -219,6 +221,19 @@ class Group:
                     time.sleep(0.005)  # the last processes are still leaving
         self.dirs = {c: d for c, d in self.dirs.items() if d in left}
         return not left
+
+
+def _remove_stale(base):
+    """Groups left by graders that were killed (grader-<pid>-...) whose pid is gone."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) == 3 and parts[0] == "grader" and parts[1].isdigit():
+            if not os.path.exists(f"/proc/{parts[1]}"):
+                Hierarchy({"x": os.path.join(base, name)}).close()
 
 
 def _try_write(path, value):

@@ -13,6 +13,7 @@ import pwd
 import select
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -99,26 +100,43 @@ def pick_sandbox_uids(count):
     password database, owning no process, and not claimed by another grader on this machine
     (an flock that is released when this process ends)."""
     import fcntl
-    lock_dir = "/run/lock" if os.access("/run/lock", os.W_OK) else "/tmp"
+    lock_dir = lock_folder()
     uid = int(os.environ.get("GRADER_SANDBOX_UID", "63900"))
     uids = []
     while len(uids) < count:
         try:
             pwd.getpwuid(uid)
         except KeyError:
-            lock = open(os.path.join(lock_dir, f"grader-sandbox-uid-{uid}.lock"), "a")
             try:
+                lock = os.open(os.path.join(lock_dir, f"uid-{uid}.lock"),
+                               os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                lock.close()
-            else:
-                if isolation.count_processes_of(uid) == 0:
-                    _uid_locks.append(lock)
-                    uids.append(uid)
-                else:
-                    lock.close()
+                lock = None
+            if lock is not None and isolation.count_processes_of(uid) == 0:
+                _uid_locks.append(lock)
+                uids.append(uid)
+            elif lock is not None:
+                os.close(lock)
         uid += 1
     return uids
+
+
+def lock_folder():
+    """A folder for the uid claims that only root may write to (a world-writable one such as
+    /run/lock would let a student plant links there)."""
+    for base in ("/run", tempfile.gettempdir()):
+        path = os.path.join(base, "grader-sandbox-uids")
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:
+            pass
+        except OSError:
+            continue
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o022:
+            return path
+    raise RuntimeError("no private folder for the sandbox uid claims (/run/grader-sandbox-uids)")
 
 
 def describe_status(status):
