@@ -334,15 +334,17 @@ def start_pool(args, count, solutions):
                       namespaces=not args.no_namespaces, solutions=solutions)
     try:
         return Pool(options)
-    except PermissionError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise CommandError(
-            f"cannot start the sandbox: permission denied{where}. The sandbox runs student code "
-            "as an unprivileged user, who must be able to read this Python and the grader: "
-            "install the grader in a virtual environment made with a Python every user can "
-            "read (e.g. /usr/bin/python3 -m venv .venv), in a folder every user can read")
     except Exception as exc:
-        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        text = str(exc).strip()
+        if isinstance(exc, PermissionError) or "PermissionError" in text:
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            raise CommandError(
+                f"cannot start the sandbox: permission denied{where}. The sandbox runs student "
+                "code as an unprivileged user, who must be able to read this Python and the "
+                "grader: install the grader in a virtual environment made with a Python every "
+                "user can read (e.g. /usr/bin/python3 -m venv .venv), in a folder every user "
+                "can read")
+        reason = " ".join(text.splitlines()[-1].split())[:300] if text else type(exc).__name__
         raise CommandError(f"cannot start the sandbox: {reason}. Try --no-namespaces, or "
                            "grade as root")
 

@@ -87,11 +87,23 @@ def test_a_sandbox_that_cannot_start_is_one_line_saying_what_to_do(klass, monkey
                           "(/root/.pyenv/versions/3.11/bin/python3)")
     assert "/usr/bin/python3 -m venv .venv" in err
 
+    def zygote_died(options):
+        raise RuntimeError("the grader's zygote process failed to start: Traceback (most recent "
+                           "call last):\n  File \"zygote.py\", line 9\nPermissionError: [Errno 13] "
+                           "Permission denied: '/root/.pyenv/lib/python3.11/os.py'")
+    monkeypatch.setattr(grading, "Pool", zygote_died)
+    assert cli.main(["grade", str(klass)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "/usr/bin/python3 -m venv .venv" in err
+
     def broken(options):
-        raise RuntimeError("the grader's zygote process failed to start:\nTraceback ...\nOSError")
+        raise RuntimeError("the grader's zygote process failed to start: Traceback ...\n"
+                           "OSError: [Errno 28] No space left on device")
     monkeypatch.setattr(grading, "Pool", broken)
     assert cli.main(["grade", str(klass)]) == 1
-    assert len(capsys.readouterr().err.splitlines()) == 1
+    assert capsys.readouterr().err == ("grader: error: cannot start the sandbox: OSError: [Errno "
+                                       "28] No space left on device. Try --no-namespaces, or "
+                                       "grade as root\n")
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.5, 0.8, 1.2])

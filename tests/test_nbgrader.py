@@ -205,3 +205,12 @@ def test_configuration_in_a_students_folder_never_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--gradebook", str(folder)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "is inside a submitted/ folder" in proc.stderr
+
+
+def test_hidden_tests_never_fall_back_from_a_missing_solutions_folder(monkeypatch, tmp_path):
+    from grader.course.nbgrader import course_solutions
+    monkeypatch.setenv("GRADER_SOLUTIONS", str(tmp_path / "gone"))
+    with pytest.raises(RuntimeError, match="GRADER_SOLUTIONS .*gone: no such folder"):
+        course_solutions()
+    monkeypatch.setenv("GRADER_SOLUTIONS", str(tmp_path))
+    assert course_solutions() == str(tmp_path)

@@ -96,7 +96,7 @@ def test_bad_files_get_a_one_line_error(tmp_path, name, content, reason):
 def test_wrong_language_and_empty_notebooks(tmp_path):
     r = tmp_path / "batchnorm_r.ipynb"
     r.write_text(notebook("x <- 1", topic="batchnorm", language="R"))
-    assert "is a R notebook, not a Python one" in submissions.load(str(r)).error
+    assert "is a notebook in R, not in Python" in submissions.load(str(r)).error
     empty = tmp_path / "batchnorm_empty.ipynb"
     empty.write_text(notebook("# md only words", topic="batchnorm"))
     assert "has no code cells" in submissions.load(str(empty)).error

@@ -72,7 +72,8 @@ def find(paths):
 
     for given in paths:
         path = given
-        if os.path.isfile(os.path.join(path, "nbgrader_config.py")) and os.path.isdir(
+        if "submitted" not in os.path.abspath(path).split(os.sep) and os.path.isfile(
+                os.path.join(path, "nbgrader_config.py")) and os.path.isdir(
                 os.path.join(path, "submitted")):
             path = os.path.join(path, "submitted")  # an nbgrader course: its submissions only
         if os.path.isdir(path):
@@ -286,7 +287,7 @@ def _read_notebook(sub, text):
     if not isinstance(language, str):
         return "is not a readable notebook (its kernel language is not a name)", None
     if language.lower() != "python":
-        return f"is a {language[:40]} notebook, not a Python one", None
+        return f"is a notebook in {language[:40]}, not in Python", None
     declared = _dict(meta.get("grader")).get("topic")
     declared = declared if isinstance(declared, str) else None
 
