@@ -216,13 +216,13 @@ def assignment_topics(folder):
 
 
 def write_nbgrader_course(args, parser):
-    from .course.nbgrader import CourseExists, write_course
+    from .course.nbgrader import CourseError, write_course
     if not os.path.isdir(args.assignments):
         parser.error(f"--assignments {args.assignments}: no such folder")
     try:
         written = write_course(args.dir, args.assignments, solutions_or_exit(args, parser),
                                args.course_id, force=args.force)
-    except CourseExists as exc:
+    except CourseError as exc:
         raise CommandError(str(exc))
     print(f"wrote an nbgrader course in {args.dir}: {len(written)} assignments in source/ "
           f"({', '.join(written)}), the reference solutions in solutions/")
@@ -260,7 +260,10 @@ def grade(args, parser):
     if not args.public_only:
         solutions = solutions_or_exit(args, parser, sorted({s.topic for s in subs if s.topic}))
     hidden = solutions is not None
-    journal = journal_mod.Journal(args.journal) if args.journal else None
+    try:
+        journal = journal_mod.Journal(args.journal) if args.journal else None
+    except (OSError, UnicodeDecodeError) as exc:
+        parser.error(f"--journal {args.journal}: cannot be used ({getattr(exc, 'strerror', None) or exc})")
     results = [None] * len(subs)
     todo = []
     for i, sub in enumerate(subs):
@@ -311,7 +314,6 @@ def grade(args, parser):
             if journal:
                 journal.close()
     progress.done()
-    recorded = record_in_gradebook(results, args.gradebook) if args.gradebook else True
     broken = sum(bool(c.get("grader_error")) for r in results for c in r["checks"])
     if broken:
         print(f"warning: {broken} check(s) failed because of an error in the grader itself, not "
@@ -321,6 +323,8 @@ def grade(args, parser):
         print(report.as_json(results, protections, meta))
     else:
         print(report.as_text(results, protections, meta, verbose=args.verbose))
+    sys.stdout.flush()
+    recorded = record_in_gradebook(results, args.gradebook) if args.gradebook else True
     return 0 if recorded else 1
 
 
@@ -367,7 +371,13 @@ def check_course_root(root, parser):
 def record_in_gradebook(results, root):
     """Write the scores into the course's gradebook; True when every result was recorded."""
     from .course.nbgrader import write_gradebook
-    recorded, problems = write_gradebook(root, results)
+    try:
+        recorded, problems = write_gradebook(root, results)
+    except Exception as exc:  # nbgrader's configuration or database: say so in one line
+        reason = " ".join(str(exc).split())[:300]
+        print(f"grader: error: nothing was recorded in the gradebook of {root}: "
+              f"{type(exc).__name__}: {reason}", file=sys.stderr)
+        return False
     for line in problems:
         print(f"warning: {line}", file=sys.stderr)
     print(f"recorded {recorded} of {len(results)} submission(s) in the gradebook of {root}"

@@ -252,3 +252,19 @@ def test_journal_results_are_reused_only_for_unchanged_files(tmp_path):
     assert json.loads(grader(*args).stdout)["results"][0]["score"] == 10
     sub.write_text(BUGGY)  # the file changed: graded again
     assert json.loads(grader(*args).stdout)["results"][0]["score"] < 10
+
+
+def test_a_journal_that_cannot_be_written_is_a_usage_error(klass):
+    proc = grader("grade", "--journal", klass / "ann", klass)  # a folder, not a file
+    assert proc.returncode == 2 and "--journal" in proc.stderr.splitlines()[-1]
+    assert "Traceback" not in proc.stderr
+
+
+def test_nbgrader_command_errors_are_one_line(tmp_path):
+    assignments = tmp_path / "assignments"
+    assignments.mkdir()
+    (assignments / "01_broken.ipynb").write_text("{not a notebook")
+    proc = grader("nbgrader", tmp_path / "course", "--assignments", assignments)
+    assert proc.returncode == 1 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("grader: error: 01_broken.ipynb: cannot make its source notebook")
+    assert not (tmp_path / "course").exists()  # nothing half-written

@@ -214,3 +214,15 @@ def test_hidden_tests_never_fall_back_from_a_missing_solutions_folder(monkeypatc
         course_solutions()
     monkeypatch.setenv("GRADER_SOLUTIONS", str(tmp_path))
     assert course_solutions() == str(tmp_path)
+
+
+def test_a_broken_course_configuration_is_one_line_after_the_report(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nraise ValueError('typo')\n")
+    folder = tmp_path / "submitted" / "zoe" / "04_relu"
+    folder.mkdir(parents=True)
+    (folder / "04_relu.ipynb").write_text((ROOT / "assignments" / "04_relu.ipynb").read_text())
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--gradebook", str(tmp_path)],
+                          capture_output=True, text=True, env=ENV, timeout=300)
+    assert proc.returncode == 1 and "1 submission(s)" in proc.stdout
+    assert proc.stderr.splitlines() == [f"grader: error: nothing was recorded in the gradebook of "
+                                        f"{tmp_path}: ValueError: typo"]

@@ -215,7 +215,11 @@ def source_notebook(nb, solutions_dir):
     return nb
 
 
-class CourseExists(Exception):
+class CourseError(Exception):
+    """write_course cannot write the course (one line saying why)."""
+
+
+class CourseExists(CourseError):
     """write_course would change files that are already there."""
 
 
@@ -230,10 +234,14 @@ def write_course(root, assignments_dir, solutions_dir, course_id="dl-fundamental
     for name in sorted(os.listdir(assignments_dir)):
         if not name.endswith(".ipynb"):
             continue
-        nb = nbformat.read(os.path.join(assignments_dir, name), as_version=4)
         assignment = name[:-len(".ipynb")]
-        files[os.path.join("source", assignment, name)] = nbformat.writes(
-            source_notebook(nb, solutions_dir)) + "\n"
+        try:
+            nb = nbformat.read(os.path.join(assignments_dir, name), as_version=4)
+            text = nbformat.writes(source_notebook(nb, solutions_dir)) + "\n"
+        except Exception as exc:  # an unreadable notebook, no topic, no stub, no solution
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise CourseError(f"{name}: cannot make its source notebook ({reason})")
+        files[os.path.join("source", assignment, name)] = text
         written.append(assignment)
     for name in sorted(os.listdir(solutions_dir)):
         if os.path.isfile(os.path.join(solutions_dir, name)) and not name.startswith("."):
