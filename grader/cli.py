@@ -380,8 +380,9 @@ def record_in_gradebook(results, root):
         return False
     for line in problems:
         print(f"warning: {line}", file=sys.stderr)
+    missing = len(results) - recorded
     print(f"recorded {recorded} of {len(results)} submission(s) in the gradebook of {root}"
-          + (f"; {len(problems)} not recorded (see the warnings above)" if problems else ""),
+          + (f"; {missing} not recorded (see the warnings above)" if missing else ""),
           file=sys.stderr)
     return not problems
 

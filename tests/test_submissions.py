@@ -289,3 +289,35 @@ def test_in_a_course_the_assignment_decides_the_topic(tmp_path):
     other = tmp_path / "06_batchnorm.ipynb"
     other.write_text(notebook("x = 1", topic="relu"))
     assert submissions.load(str(other)).topic == "relu"
+
+
+def test_a_folder_that_cannot_be_listed_gets_a_result():
+    """As an ordinary user (root lists every folder): the folder is a result, not skipped."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    top = tempfile.mkdtemp(prefix="grader-test-")  # readable by any user
+    try:
+        os.chmod(top, 0o755)
+        os.makedirs(os.path.join(top, "ann"))
+        with open(os.path.join(top, "ann", "relu.py"), "w") as f:
+            f.write("x = 1")
+        os.makedirs(os.path.join(top, "locked"), mode=0o700)
+        if os.geteuid() == 0:
+            os.chown(os.path.join(top, "locked"), 0, 0)
+            user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+        else:
+            os.chmod(os.path.join(top, "locked"), 0)
+            user = []
+        script = ("import sys; from grader.course import submissions as s\n"
+                  "for f, g in s.find([sys.argv[1]]):\n"
+                  "    print(f[len(sys.argv[1]):], s.load(f, None, g).error)")
+        proc = subprocess.run([*user, sys.executable, "-c", script, top], capture_output=True,
+                              text=True, timeout=120, cwd="/")
+        assert proc.stdout.splitlines() == [
+            "/ann/relu.py None", "/locked locked cannot be read (Permission denied)"], proc.stderr
+    finally:
+        os.chmod(os.path.join(top, "locked"), 0o755)
+        shutil.rmtree(top)

@@ -78,7 +78,8 @@ def find(paths):
             path = os.path.join(path, "submitted")  # an nbgrader course: its submissions only
         if os.path.isdir(path):
             found = []
-            for root, dirs, files in os.walk(path):  # os.walk never follows a linked folder
+            # os.walk never follows a linked folder; a folder it cannot list gets a result
+            for root, dirs, files in os.walk(path, onerror=lambda e: found.append(e.filename)):
                 linked = [d for d in dirs if os.path.islink(os.path.join(root, d))]
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                                  and d not in SKIPPED_FOLDERS and d not in linked)
