@@ -14,12 +14,13 @@ PROJECT_ASSIGNMENTS = os.path.join(PROJECT_ROOT, "assignments")
 
 GRADE_HELP = """\
 Grade submissions: each PATH is a .py module, an .ipynb notebook, or a folder of them (searched
-recursively). Every submission runs in its own sandboxed process; the checks and the scores are
-computed outside it. Files that cannot be graded (unreadable, empty, binary, not Python, no topic)
-get a score of 0 and a one-line error.
+recursively; symbolic links are never followed). Every submission runs in its own sandboxed
+process; the checks and the scores are computed outside it. Files that cannot be graded (links,
+unreadable, empty, binary, not Python, no topic) get a score of 0 and a one-line error.
 
-The topic is --topic if given, else the notebook's metadata (metadata.grader.topic), else the
-topic named in the file or folder name (e.g. 06_batchnorm.ipynb, alice_cross_entropy.py).
+The topic is --topic if given, else in an nbgrader course (submitted/<student>/<assignment>/) the
+assignment's, else the notebook's metadata (metadata.grader.topic), else the topic named in the
+file or folder name (e.g. 06_batchnorm.ipynb, alice_cross_entropy.py).
 """
 
 GRADE_EXAMPLES = """\

@@ -268,3 +268,19 @@ def test_nbgrader_command_errors_are_one_line(tmp_path):
     assert proc.returncode == 1 and len(proc.stderr.splitlines()) == 1, proc.stderr
     assert proc.stderr.startswith("grader: error: 01_broken.ipynb: cannot make its source notebook")
     assert not (tmp_path / "course").exists()  # nothing half-written
+
+
+def test_in_a_course_layout_metadata_cannot_pick_the_topic(tmp_path):
+    from conftest import notebook, split_functions
+    folder = tmp_path / "submitted" / "mallory" / "04_relu"
+    folder.mkdir(parents=True)
+    (folder / "04_relu.ipynb").write_text(notebook(*split_functions(reference_source("relu")),
+                                                   topic="batchnorm"))
+    proc = grader("grade", "--format", "json", tmp_path / "submitted")
+    result, = json.loads(proc.stdout)["results"]
+    assert (result["student"], result["assignment"], result["topic"]) == ("mallory", "04_relu", "relu")
+    assert result["score"] == 10
+    assert result["notes"] == ["the notebook's metadata names the topic 'batchnorm'; it was graded "
+                               "as relu, the topic of assignment 04_relu"]
+    text = grader("grade", tmp_path / "submitted").stdout
+    assert "    note: the notebook's metadata names the topic 'batchnorm'" in text
