@@ -116,6 +116,11 @@ def test_ctrl_c_at_any_moment_ends_with_one_line(klass, delay):
     _, err = proc.communicate(timeout=120)
     if proc.returncode == 0:
         return  # it had finished already (a fast machine): nothing to interrupt
+    if proc.returncode == -signal.SIGINT:
+        # on a busy machine the signal can come before Python has started: the process ends
+        # silently, which a shell reports as status 130, like the grader's own exit
+        assert err == ""
+        return
     assert proc.returncode == 130, err
     assert len(err.splitlines()) == 1 and "Traceback" not in err and "interrupted" in err, err
 
