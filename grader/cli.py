@@ -385,7 +385,7 @@ def record_in_gradebook(results, root):
     print(f"recorded {recorded} of {len(results)} submission(s) in the gradebook of {root}"
           + (f"; {missing} not recorded (see the warnings above)" if missing else ""),
           file=sys.stderr)
-    return not problems
+    return missing == 0
 
 
 class Progress:

@@ -226,3 +226,25 @@ def test_a_broken_course_configuration_is_one_line_after_the_report(tmp_path):
     assert proc.returncode == 1 and "1 submission(s)" in proc.stdout
     assert proc.stderr.splitlines() == [f"grader: error: nothing was recorded in the gradebook of "
                                         f"{tmp_path}: ValueError: typo"]
+
+
+def test_a_submission_that_cannot_be_graded_is_recorded_as_zero(course):
+    folder = course / "submitted" / "ed" / "04_relu"
+    folder.mkdir(parents=True)
+    (folder / "04_relu.ipynb").write_text("")
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--gradebook", str(course),
+                           str(course / "submitted" / "ed")],
+                          capture_output=True, text=True, env=ENV, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"warning: {folder / '04_relu.ipynb'}: recorded as 0 points: 04_relu.ipynb is empty; no "
+        "feedback notebook for it",
+        f"recorded 1 of 1 submission(s) in the gradebook of {course}"]
+    import warnings
+    from nbgrader.api import Gradebook
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(f"sqlite:///{course}/gradebook.db", "dl-fundamentals") as gb:
+            grades = gb.find_submission("04_relu", "ed").notebooks[0].grades
+            assert sorted((g.name, g.auto_score) for g in grades) == [
+                ("test_relu_backward", 0.0), ("test_relu_forward", 0.0)]  # not "ungraded"

@@ -293,8 +293,9 @@ def write_gradebook(root, results):
     checks about a function add up to that function's test cell (test_<function>). Also writes
     autograded/<student>/<assignment>/<notebook>.ipynb with the checks' messages as the output of
     each test cell, which `nbgrader generate_feedback` turns into feedback. Only assignments and
-    notebooks the gradebook knows (from `nbgrader generate_assignment`) are recorded. Returns
-    (number recorded, list of one-line problems)."""
+    notebooks the gradebook knows (from `nbgrader generate_assignment`) are recorded; one that
+    could not be graded is recorded as 0 points. Returns (number recorded, one-line warnings about
+    what was not recorded or has no feedback notebook)."""
     with warnings.catch_warnings():  # SQLAlchemy's deprecation warnings are nbgrader's business
         warnings.simplefilter("ignore")
         return _write_gradebook(root, results)
@@ -315,10 +316,6 @@ def _write_gradebook(root, results):
                 problems.append(f"{name}: not recorded: it is not a notebook in "
                                 f"{os.path.join(root, 'submitted', '<student>', '<assignment>')}/")
                 continue
-            if result.get("error"):
-                problems.append(f"{name}: not recorded: it could not be graded "
-                                f"({clean(result['error'])})")
-                continue
             student, assignment, notebook = where
             try:
                 known = gb.find_assignment(assignment)
@@ -327,11 +324,14 @@ def _write_gradebook(root, results):
                                 f"{clean(assignment)}; run nbgrader generate_assignment "
                                 f"{clean(assignment)} first if it is one")
                 continue
-            if notebook not in [n.name for n in known.notebooks]:
+            notebooks = {n.name: n for n in known.notebooks}
+            if notebook not in notebooks:
                 problems.append(f"{name}: not recorded: assignment {clean(assignment)} has no "
                                 f"notebook {clean(notebook)} in the gradebook")
                 continue
-            per_function = {}
+            # a submission that could not be graded scores 0 in every test cell
+            per_function = {c.name[len("test_"):]: 0.0 for c in notebooks[notebook].grade_cells
+                            if c.name.startswith("test_")} if result.get("error") else {}
             for check in result["checks"]:
                 per_function[check["function"]] = per_function.get(check["function"], 0.0) + check["score"]
             try:
@@ -347,6 +347,10 @@ def _write_gradebook(root, results):
                                 f"{clean(assignment)} again")
                 continue
             recorded += 1
+            if result.get("error"):
+                problems.append(f"{name}: recorded as 0 points: {clean(result['error'])}; no "
+                                "feedback notebook for it")
+                continue
             try:
                 problem = write_autograded(root, result, student, assignment, notebook, gb)
             except Exception as exc:  # the scores are in; only the feedback notebook is missing
