@@ -1,25 +1,27 @@
 """The `grader` command."""
 import argparse
 import os
+import signal
 import sys
 import time
 
 from . import __version__
-from .course import journal as journal_mod, report, submissions
-from .course.grading import PROJECT_SOLUTIONS, Options, Pool, error_result, find_solutions
-from .sandbox.process import Limits
-from .checks.topics import TOPIC_IDS
+from .checks.topics import TOPIC_IDS  # a plain tuple: the topic modules load on first use
 
-PROJECT_ASSIGNMENTS = os.path.join(os.path.dirname(PROJECT_SOLUTIONS), "assignments")
+# The heavy modules (numpy, the sandbox) are imported inside main(), so that Ctrl-C while they
+# load ends as quietly as Ctrl-C later on.
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECT_ASSIGNMENTS = os.path.join(PROJECT_ROOT, "assignments")
 
 GRADE_HELP = """\
 Grade submissions: each PATH is a .py module, an .ipynb notebook, or a folder of them (searched
-recursively). Every submission runs in its own sandboxed process; the checks and the scores are
-computed outside it. Files that cannot be graded (unreadable, empty, binary, not Python, no topic)
-get a score of 0 and a one-line error.
+recursively; symbolic links are never followed). Every submission runs in its own sandboxed
+process; the checks and the scores are computed outside it. Files that cannot be graded (links,
+unreadable, empty, binary, not Python, no topic) get a score of 0 and a one-line error.
 
-The topic is --topic if given, else the notebook's metadata (metadata.grader.topic), else the
-topic named in the file or folder name (e.g. 06_batchnorm.ipynb, alice_cross_entropy.py).
+The topic is --topic if given, else in an nbgrader course (submitted/<student>/<assignment>/) the
+assignment's, else the notebook's metadata (metadata.grader.topic), else the topic named in the
+file or folder name (e.g. 06_batchnorm.ipynb, alice_cross_entropy.py).
 """
 
 GRADE_EXAMPLES = """\
@@ -31,7 +33,9 @@ examples:
   grader grade --feedback fb/ --report class.html --csv scores.csv subs/
                                               feedback per student, a class report, a score sheet
 
-exit status: 0 when every PATH has a result (whatever the scores), 2 for a usage error.
+exit status: 0 when every PATH has a result (whatever the scores), 1 when the sandbox cannot
+start or --gradebook could not record every submission, 2 for a usage error (such as a PATH that
+does not exist), 130 when interrupted.
 """
 
 
@@ -55,7 +59,9 @@ def build_parser():
     g = commands.add_parser("grade", help="grade submissions", description=GRADE_HELP,
                             epilog=GRADE_EXAMPLES,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    g.add_argument("paths", nargs="+", metavar="PATH", help=".py, .ipynb, or a folder of them")
+    g.add_argument("paths", nargs="*", metavar="PATH",
+                   help=".py, .ipynb, or a folder of them (default with --gradebook: the "
+                        "course's submitted/ folder)")
     g.add_argument("--topic", choices=TOPIC_IDS, help="grade every PATH as this topic")
     g.add_argument("--format", choices=("text", "json", "gradescope", "prairielearn"),
                    default="text",
@@ -84,10 +90,11 @@ def build_parser():
     g.add_argument("--no-namespaces", action="store_true",
                    help="do not use Linux namespaces (pid, network, private filesystem) even "
                         "where available; rlimits, a separate uid (as root) still apply")
-    g.add_argument("--gradebook", action="store_true",
-                   help="also write the scores into the nbgrader gradebook of the course the "
-                        "PATHs belong to (submitted/<student>/<assignment>/ layout; run nbgrader "
-                        "generate_assignment first)")
+    g.add_argument("--gradebook", metavar="COURSE_DIR",
+                   help="also write the scores into the gradebook of the nbgrader course in "
+                        "COURSE_DIR (the folder of its nbgrader_config.py; run nbgrader "
+                        "generate_assignment first). Only submissions in COURSE_DIR/submitted/"
+                        "<student>/<assignment>/ are recorded; with no PATH, that folder is graded")
     g.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
     add_output_options(g)
 
@@ -106,7 +113,12 @@ def build_parser():
     n.add_argument("--assignments", metavar="DIR", default=PROJECT_ASSIGNMENTS,
                    help="student notebooks (default: this project's assignments/)")
     n.add_argument("--solutions", metavar="DIR", help="reference solutions (default as for grade)")
-    n.add_argument("--course-id", default="dl-fundamentals")
+    n.add_argument("--course-id", default="dl-fundamentals",
+                   help="the course id written into nbgrader_config.py (default dl-fundamentals)")
+    n.add_argument("--force", action="store_true",
+                   help="overwrite files of an existing course that differ from what would be "
+                        "written (nbgrader_config.py, source notebooks, solutions); without it, "
+                        "nothing that exists is changed")
 
     v = commands.add_parser(
         "validate", help="prove a course is sound (solutions, skeletons, notebooks)",
@@ -120,7 +132,8 @@ def build_parser():
                    help="seeds under which each solution must get full marks (default 3)")
     v.add_argument("--no-execute", action="store_true",
                    help="skip running the notebooks in a kernel")
-    add_platform_commands(commands)
+    parser.commands = {"grade": g, "nbgrader": n, "validate": v,  # usage errors name the command
+                       **add_platform_commands(commands)}
     return parser
 
 
@@ -181,35 +194,107 @@ def add_platform_commands(commands):
     pl.add_argument("--assignments", metavar="DIR", default=PROJECT_ASSIGNMENTS,
                     help="student notebooks (default: this project's assignments/)")
     pl.add_argument("--solutions", metavar="DIR", help="reference solutions (default as for grade)")
+    return {"gradescope": gs, "prairielearn": pl}
+
+
+
+
+class InterruptsDeferred:
+    """Within `with InterruptsDeferred() as d:`, Ctrl-C only sets d.caught. For steps that must
+    not be cut in the middle: imports (numpy turns an interrupted import into a long ImportError)
+    and starting the sandbox (half-started workers would be left behind)."""
+
+    def __enter__(self):
+        self.caught = False
+        self.previous = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum, frame):
+        self.caught = True
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    command = {"grade": grade, "nbgrader": write_nbgrader_course, "validate": validate_course,
-               "gradescope": write_gradescope_zip, "prairielearn": write_prairielearn_question}
     try:
-        return command[args.command](args, parser)
+        with InterruptsDeferred() as deferred:
+            parser = build_parser()
+        if deferred.caught:
+            raise KeyboardInterrupt
+        args = parser.parse_args(argv)
+        command = {"grade": grade, "nbgrader": write_nbgrader_course, "validate": validate_course,
+                   "gradescope": write_gradescope_zip, "prairielearn": write_prairielearn_question}
+        return command[args.command](args, parser.commands[args.command])
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader went away (grader grade ... | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, as a shell reports it
+    except CommandError as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return 1
 
 
-def solutions_or_exit(args, parser):
-    if args.solutions and not os.path.isdir(args.solutions):
-        parser.error(f"--solutions {args.solutions}: no such folder")
-    solutions = find_solutions(args.solutions)
-    if solutions is None:
-        parser.error("no reference solutions found: pass --solutions DIR")
+class CommandError(Exception):
+    """A failure that is not a usage error, told in one line (exit status 1)."""
+
+
+def solutions_or_exit(args, parser, topics=None):
+    """The reference solutions folder: --solutions, else $GRADER_SOLUTIONS, else this project's.
+    A folder named but missing, or lacking a topic being graded, is a usage error: hidden checks
+    never silently disappear from some topics."""
+    from .course.grading import find_solutions
+    named = [("--solutions", args.solutions),
+             ("GRADER_SOLUTIONS", os.environ.get("GRADER_SOLUTIONS"))]
+    for name, folder in named:
+        if folder:
+            if not os.path.isdir(folder):
+                parser.error(f"{name} {folder}: no such folder")
+            solutions = os.path.abspath(folder)
+            break
+    else:
+        solutions = find_solutions()
+        if solutions is None:
+            parser.error("no reference solutions found: pass --solutions DIR (or --public-only)")
+    if topics is None:
+        topics = assignment_topics(args.assignments)
+    missing = [t for t in topics
+               if not os.path.isfile(os.path.join(solutions, f"{t}.py"))]
+    if missing:
+        parser.error(f"{solutions} has no reference solution for {', '.join(missing)} "
+                     f"({', '.join(t + '.py' for t in missing)}): add it, or grade with "
+                     "--public-only")
     return solutions
 
 
+def assignment_topics(folder):
+    """The topics of the notebooks in `folder` (from their metadata.grader.topic)."""
+    import json
+    topics = set()
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".ipynb"):
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    topic = json.load(f)["metadata"]["grader"]["topic"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # the command itself reports what is wrong with that notebook
+            if isinstance(topic, str):
+                topics.add(topic)
+    return sorted(topics)
+
+
 def write_nbgrader_course(args, parser):
-    from .course.nbgrader import write_course
+    from .course.nbgrader import CourseError, write_course
     if not os.path.isdir(args.assignments):
         parser.error(f"--assignments {args.assignments}: no such folder")
-    written = write_course(args.dir, args.assignments, solutions_or_exit(args, parser),
-                           args.course_id)
+    try:
+        written = write_course(args.dir, args.assignments, solutions_or_exit(args, parser),
+                               args.course_id, force=args.force)
+    except CourseError as exc:
+        raise CommandError(str(exc))
     print(f"wrote an nbgrader course in {args.dir}: {len(written)} assignments in source/ "
           f"({', '.join(written)}), the reference solutions in solutions/")
     print(f"next: cd {args.dir} && nbgrader generate_assignment {written[0] if written else 'NAME'}")
@@ -227,16 +312,30 @@ def validate_course(args, parser):
 
 
 def grade(args, parser):
+    from .course import journal as journal_mod, report, submissions
+    from .course.grading import error_result
+    if args.gradebook:
+        check_course_root(args.gradebook, parser)
+        if not args.paths:
+            args.paths = [os.path.join(args.gradebook, "submitted")]
+    if not args.paths:
+        parser.error("give at least one PATH (a file or a folder of submissions)")
     check_output_paths(args, parser)
+    for path in args.paths:
+        if not os.path.lexists(path):
+            parser.error(f"{path}: no such file or folder")
+    with InterruptsDeferred() as deferred:  # reading imports IPython for notebooks
+        subs = [submissions.load(f, args.topic, given) for f, given in submissions.find(args.paths)]
+    if deferred.caught:
+        raise KeyboardInterrupt
     solutions = None
     if not args.public_only:
-        if args.solutions and not os.path.isdir(args.solutions):
-            parser.error(f"--solutions {args.solutions}: no such folder")
-        solutions = find_solutions(args.solutions)
+        solutions = solutions_or_exit(args, parser, sorted({s.topic for s in subs if s.topic}))
     hidden = solutions is not None
-    subs = [submissions.load(f, args.topic, given)
-            for given in args.paths for f in submissions.find([given])]
-    journal = journal_mod.Journal(args.journal) if args.journal else None
+    try:
+        journal = journal_mod.Journal(args.journal) if args.journal else None
+    except (OSError, UnicodeDecodeError) as exc:
+        parser.error(f"--journal {args.journal}: cannot be used ({getattr(exc, 'strerror', None) or exc})")
     results = [None] * len(subs)
     todo = []
     for i, sub in enumerate(subs):
@@ -249,16 +348,28 @@ def grade(args, parser):
             todo.append(i)
     protections = None
     progress = Progress(len(todo))
+    for i, sub in enumerate(subs):
+        if results[i] is not None and sub.notes:
+            results[i]["notes"] = list(sub.notes)
     if todo:
-        limits = Limits(call_seconds=args.call_timeout, submission_seconds=args.submission_timeout,
-                        memory_mb=args.memory)
-        options = Options(seed=args.seed, jobs=min(args.jobs, len(todo)), limits=limits,
-                          namespaces=not args.no_namespaces, solutions=solutions)
-        pool = Pool(options)
+        pool = None
+        with InterruptsDeferred() as deferred:
+            try:
+                pool = start_pool(args, len(todo), solutions)
+            except CommandError:
+                if not deferred.caught:
+                    raise
+                # a terminal's Ctrl-C also reaches the sandbox's starting processes
+        if deferred.caught:
+            if pool:
+                pool.close()
+            raise KeyboardInterrupt
         protections = pool.protections
         try:
             for k, result in pool.grade([subs[i] for i in todo]):
                 i = todo[k]
+                if subs[i].notes:
+                    result["notes"] = list(subs[i].notes)
                 results[i] = result
                 if journal:
                     journal.add(journal_mod.key(subs[i], args.seed, hidden), result)
@@ -275,8 +386,6 @@ def grade(args, parser):
             if journal:
                 journal.close()
     progress.done()
-    if args.gradebook:
-        record_in_gradebooks(results, args.paths)
     broken = sum(bool(c.get("grader_error")) for r in results for c in r["checks"])
     if broken:
         print(f"warning: {broken} check(s) failed because of an error in the grader itself, not "
@@ -288,8 +397,10 @@ def grade(args, parser):
         print(platform_results(args.format, results, meta))
     else:
         print(report.as_text(results, protections, meta, verbose=args.verbose))
+    sys.stdout.flush()
     write_outputs(args, results, protections, meta)
-    return 0
+    recorded = record_in_gradebook(results, args.gradebook) if args.gradebook else True
+    return 0 if recorded else 1
 
 
 def check_output_paths(args, parser):
@@ -339,7 +450,7 @@ def write_gradescope_zip(args, parser):
     solutions = solutions_or_exit(args, parser)
     try:
         names = gradescope.write_autograder(args.out, solutions,
-                                            project_root=os.path.dirname(PROJECT_SOLUTIONS),
+                                            project_root=PROJECT_ROOT,
                                             wheel=args.wheel, topic=args.topic)
     except RuntimeError as exc:
         print(f"grader gradescope: {exc}", file=sys.stderr)
@@ -369,17 +480,63 @@ def write_prairielearn_question(args, parser):
     return 0
 
 
-def record_in_gradebooks(results, paths):
-    from .course.nbgrader import course_root_of, write_gradebook
-    roots = {course_root_of(p) for p in paths}
-    if None in roots:
-        print("warning: --gradebook: some PATHs are not inside an nbgrader course (no "
-              "nbgrader_config.py above them); their scores were not recorded", file=sys.stderr)
-    for root in sorted(r for r in roots if r):
-        problems = write_gradebook(root, results)
-        for line in problems:
-            print(f"warning: {line}", file=sys.stderr)
-        print(f"recorded scores in the gradebook of {root}", file=sys.stderr)
+def start_pool(args, count, solutions):
+    """The sandbox's worker pool; any failure to start it is one line saying what to do."""
+    from .course.grading import Options, Pool
+    from .sandbox.process import Limits
+    limits = Limits(call_seconds=args.call_timeout, submission_seconds=args.submission_timeout,
+                    memory_mb=args.memory)
+    options = Options(seed=args.seed, jobs=min(args.jobs, count), limits=limits,
+                      namespaces=not args.no_namespaces, solutions=solutions)
+    try:
+        return Pool(options)
+    except Exception as exc:
+        text = str(exc).strip()
+        if isinstance(exc, PermissionError) or "PermissionError" in text:
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            raise CommandError(
+                f"cannot start the sandbox: permission denied{where}. The sandbox runs student "
+                "code as an unprivileged user, who must be able to read this Python and the "
+                "grader: install the grader in a virtual environment made with a Python every "
+                "user can read (e.g. /usr/bin/python3 -m venv .venv), in a folder every user "
+                "can read")
+        reason = " ".join(text.splitlines()[-1].split())[:300] if text else type(exc).__name__
+        raise CommandError(f"cannot start the sandbox: {reason}. Try --no-namespaces, or "
+                           "grade as root")
+
+
+def check_course_root(root, parser):
+    """--gradebook names an nbgrader course root: a folder with nbgrader_config.py that is not
+    inside a submitted/ folder (a student's folder must never be taken for a course, since its
+    configuration file is Python that would run here)."""
+    if not os.path.isdir(root):
+        parser.error(f"--gradebook {root}: no such folder")
+    if "submitted" in os.path.realpath(root).split(os.sep):
+        parser.error(f"--gradebook {root}: is inside a submitted/ folder; give the course root "
+                     "(the folder that holds submitted/ and nbgrader_config.py)")
+    config = os.path.join(root, "nbgrader_config.py")
+    if os.path.islink(config) or not os.path.isfile(config):
+        parser.error(f"--gradebook {root}: has no nbgrader_config.py; give the course root "
+                     "(the folder that holds submitted/ and nbgrader_config.py)")
+
+
+def record_in_gradebook(results, root):
+    """Write the scores into the course's gradebook; True when every result was recorded."""
+    from .course.nbgrader import write_gradebook
+    try:
+        recorded, problems = write_gradebook(root, results)
+    except Exception as exc:  # nbgrader's configuration or database: say so in one line
+        reason = " ".join(str(exc).split())[:300]
+        print(f"grader: error: nothing was recorded in the gradebook of {root}: "
+              f"{type(exc).__name__}: {reason}", file=sys.stderr)
+        return False
+    for line in problems:
+        print(f"warning: {line}", file=sys.stderr)
+    missing = len(results) - recorded
+    print(f"recorded {recorded} of {len(results)} submission(s) in the gradebook of {root}"
+          + (f"; {missing} not recorded (see the warnings above)" if missing else ""),
+          file=sys.stderr)
+    return missing == 0
 
 
 class Progress:
@@ -392,8 +549,10 @@ class Progress:
     def step(self, path):
         self.count += 1
         if self.live:
+            from .course.report import clean
             rate = self.count / max(time.monotonic() - self.start, 1e-9)
-            sys.stderr.write(f"\r\x1b[Kgraded {self.count}/{self.total} ({rate:.1f}/s)  {path[-60:]}")
+            sys.stderr.write(f"\r\x1b[Kgraded {self.count}/{self.total} ({rate:.1f}/s)  "
+                             f"{clean(path)[-60:]}")
             sys.stderr.flush()
 
     def done(self):

@@ -43,3 +43,30 @@ def test_notebook_declares_its_topic_and_skeletons_match_the_spec(topic):
         signature = f"def {fn}({', '.join(params)}):"
         assert signature in code, signature
     assert re.search(rf'check\("{topic}"\)', code)
+
+
+@pytest.mark.parametrize("topic", NOTEBOOKS)
+def test_try_it_cells_of_a_skeleton_say_what_is_missing(topic):
+    """Each "Try it" cell catches NotImplementedError and prints it: the stub's message must say
+    something (nbgrader's default stub has none, and the cell printed a blank line)."""
+    import contextlib
+    import io
+    import matplotlib
+    matplotlib.use("Agg")
+    from grader.checks.topics import TOPICS
+    from grader.course.nbgrader import STUB
+    nb = nbformat.read(str(NOTEBOOKS[topic]), 4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert sum(STUB[1] in c for c in code) == len(TOPICS[topic].FUNCTIONS)
+    namespace = {"__name__": "__main__"}
+    tried = 0
+    for source in code:
+        if "test(" in source or "check(" in source:
+            continue  # the graded cells, tested elsewhere
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "cell", "exec"), namespace)
+        if "except NotImplementedError as err" in source:
+            tried += 1
+            assert "not implemented yet" in out.getvalue(), (source, out.getvalue())
+    assert tried >= 2

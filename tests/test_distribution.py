@@ -38,7 +38,7 @@ def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True, timeout=300)
-    wheels = list(out.glob("grader-*.whl"))
+    wheels = list(out.glob("dl_fundamentals_grader-*.whl"))
     assert len(wheels) == 1
     return zipfile.ZipFile(wheels[0])
 
@@ -68,3 +68,43 @@ def test_the_leak_detector_detects_leaks():
     text = "def softmax(z):\n    '''x'''\n" + "\n".join(
         "    " + line for line in bodies["cross_entropy.softmax"])
     assert contains_body(text, bodies["cross_entropy.softmax"])
+
+
+DISTRIBUTION = "dl-fundamentals-grader"  # "grader" on PyPI is someone else's project
+
+
+def test_one_distribution_name_everywhere():
+    import tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == DISTRIBUTION
+    assert project["scripts"] == {"grader": "grader.cli:main"}
+    extras = project["optional-dependencies"]
+    assert f"{DISTRIBUTION}[nbgrader]" in extras["test"]
+    notebook = " ".join(extras["notebook"])
+    assert "notebook" in notebook and "ipykernel" in notebook  # students can open assignments/
+    workflow = (ROOT / "ci" / "course-validate.yml").read_text()
+    installs = [line.strip() for line in workflow.splitlines() if "pip install" in line
+                and "--upgrade pip" not in line]
+    assert installs == [f'python -m pip install "{DISTRIBUTION}[nbgrader] @ $source"']
+    readme = (ROOT / "README.md").read_text()
+    assert DISTRIBUTION in readme and "pip install grader" not in readme
+    assert "pip install -q -e '.[notebook]'" in readme
+
+
+def test_nothing_in_the_repository_points_outside_it():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    # grader/sandbox/isolation.py belongs to the sandbox rewrite under way (its docstring still
+    # names a notes file outside the repository)
+    pending = {"grader/sandbox/isolation.py"}
+    offenders = []
+    for name in tracked:
+        path = ROOT / name
+        if name in pending or not path.is_file() or path.suffix not in (
+                ".py", ".md", ".toml", ".yml", ".ipynb", "") or name.startswith("tests/corpus"):
+            continue
+        text = path.read_text(errors="replace")
+        if "shared/" in text and name != "tests/test_distribution.py":
+            offenders.append(name)
+    assert offenders == []
+    assert (ROOT / "docs" / "exercise-api.md").is_file()

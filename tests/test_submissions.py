@@ -96,17 +96,17 @@ def test_bad_files_get_a_one_line_error(tmp_path, name, content, reason):
 def test_wrong_language_and_empty_notebooks(tmp_path):
     r = tmp_path / "batchnorm_r.ipynb"
     r.write_text(notebook("x <- 1", topic="batchnorm", language="R"))
-    assert "is a R notebook, not a Python one" in submissions.load(str(r)).error
+    assert "is a notebook in R, not in Python" in submissions.load(str(r)).error
     empty = tmp_path / "batchnorm_empty.ipynb"
     empty.write_text(notebook("# md only words", topic="batchnorm"))
     assert "has no code cells" in submissions.load(str(empty)).error
 
 
-def test_missing_paths_and_empty_folders_still_get_a_result(tmp_path):
+def test_missing_files_and_empty_folders_still_get_a_result(tmp_path):
     (tmp_path / "empty").mkdir()
     found = submissions.find([str(tmp_path / "nope.py"), str(tmp_path / "empty")])
-    errors = [submissions.load(f).error for f in found]
-    assert "no such file" in errors[0] and "is a folder with no .py or .ipynb files" in errors[1]
+    errors = [submissions.load(f, None, given).error for f, given in found]
+    assert errors == ["nope.py does not exist", "empty is a folder with no .py or .ipynb files"]
 
 
 def test_topic_comes_from_option_then_metadata_then_name(tmp_path):
@@ -129,7 +129,7 @@ def test_folders_are_searched_recursively_without_checkpoints(tmp_path):
     (tmp_path / "a" / "readme.md").write_text("hi")
     (tmp_path / "b.ipynb").write_text("{}")
     found = submissions.find([str(tmp_path)])
-    assert [f.replace(str(tmp_path), "") for f in found] == ["/a/batchnorm.py", "/b.ipynb"]
+    assert [f.replace(str(tmp_path), "") for f, _ in found] == ["/a/batchnorm.py", "/b.ipynb"]
 
 
 @pytest.mark.parametrize("path, given, expected", [
@@ -156,3 +156,180 @@ def test_every_topic_module_is_listed_once_in_course_order():
     modules = {m.name for m in pkgutil.iter_modules(topics.__path__)}
     assert modules == set(topics.TOPIC_IDS) and len(topics.TOPIC_IDS) == len(modules)
     assert [m.ID for m in topics.TOPICS.values()] == list(topics.TOPIC_IDS)
+
+
+def test_each_file_is_graded_once_however_often_it_is_named(tmp_path):
+    (tmp_path / "ann").mkdir()
+    (tmp_path / "ann" / "relu.py").write_text("x = 1")
+    (tmp_path / "bob_relu.py").write_text("x = 1")
+    found = submissions.find([str(tmp_path / "ann" / "relu.py"), str(tmp_path),
+                              str(tmp_path / "ann") + "/", str(tmp_path / "bob_relu.py")])
+    assert [f.replace(str(tmp_path), "") for f, _ in found] == ["/ann/relu.py", "/bob_relu.py"]
+
+
+# -- files a student may plant: links, FIFOs, hostile notebooks ----------------------------------
+
+def test_a_symbolic_link_is_an_error_and_is_never_read(tmp_path):
+    secret = tmp_path / "secret.py"
+    secret.write_text("TOKEN = 'do-not-leak'\n")
+    student = tmp_path / "class" / "mallory"
+    student.mkdir(parents=True)
+    (student / "relu.py").symlink_to(secret)
+    (student / "linked_folder").symlink_to(tmp_path, target_is_directory=True)
+    found = submissions.find([str(tmp_path / "class")])
+    names = [f.replace(str(tmp_path / "class"), "") for f, _ in found]
+    assert names == ["/mallory/relu.py"]  # the linked folder is not descended into
+    sub = submissions.load(*found[0])
+    assert sub.error == "relu.py is a symbolic link (links are not followed: hand in the file itself)"
+    assert sub.cells == [] and sub.digest == ""
+
+
+def test_a_linked_folder_with_a_submission_name_gets_an_error(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "relu.py").write_text("x = 1")
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "relu.py").symlink_to(tmp_path / "real", target_is_directory=True)
+    found = submissions.find([str(tmp_path / "class")])
+    assert [f for f, _ in found] == [str(tmp_path / "class" / "relu.py")]
+    assert "is a symbolic link" in submissions.load(*found[0]).error
+
+
+def test_fifos_are_refused_without_blocking(tmp_path):
+    import os
+    os.mkfifo(tmp_path / "relu.py")  # nobody ever writes: reading it would block forever
+    sub = submissions.load(str(tmp_path / "relu.py"))
+    assert sub.error == "relu.py is not a regular file"
+
+
+def test_saved_outputs_do_not_count_against_the_size_limit(grade):
+    import nbformat
+    parts = split_functions(reference_source("relu"))
+    nb = nbformat.reads(notebook(*parts, topic="relu"), 4)
+    picture = "iVBORw0KGgo" + "A" * (21 << 20)  # a 21 MB saved plot
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={"image/png": picture})]
+    text = nbformat.writes(nb, version=4)
+    assert len(text) > 21 << 20
+    result, = grade({"relu.ipynb": text})
+    assert result["error"] is None and result["score"] == result["max_score"], failing(result)
+
+
+def test_too_much_code_is_still_refused(tmp_path):
+    path = tmp_path / "relu.ipynb"
+    path.write_text(notebook("x = 1\n" + "# filler\n" * (3 << 20), topic="relu"))
+    assert submissions.load(str(path)).error == "relu.ipynb has more than 20 MB of code"
+
+
+def test_a_notebook_costly_to_translate_is_refused_quickly(tmp_path):
+    import time
+    hostile = "\n".join("%time x = 1" if i % 40 == 0 else f"y{i} = {i}" for i in range(20000))
+    path = tmp_path / "relu.ipynb"
+    path.write_text(notebook(hostile, hostile, topic="relu"))
+    start = time.monotonic()
+    sub = submissions.load(str(path))
+    assert time.monotonic() - start < 20  # untransformed-bounded would take minutes
+    assert sub.error.startswith("relu.ipynb has too many IPython magics or !shell lines")
+    # a long cell with one magic is translated (and a cell without any is left alone)
+    path.write_text(notebook("%matplotlib inline\n" + "a = 1\n" * 20000, "b = 2", topic="relu"))
+    sub = submissions.load(str(path))
+    assert sub.error is None and "get_ipython()" in sub.cells[0].source
+    assert sub.cells[1].source == "b = 2"
+
+
+def _mutations():
+    """Notebook JSON of unexpected shapes (metadata and cells of odd types), plus seeded random
+    replacements of parts of a valid notebook."""
+    import random
+    base = json.loads(notebook("import numpy as np", "def relu_forward(x):\n    return x", topic="relu"))
+    odd = ["python", ["python"], 3, 2.5, None, True, {}, [], {"a": [1]}, "x" * 1000, -1]
+    fixed = [
+        {"metadata": {"kernelspec": "python3"}},
+        {"metadata": {"kernelspec": ["python3"]}},
+        {"metadata": {"language_info": 3}},
+        {"metadata": {"kernelspec": {"language": ["python"]}}},
+        {"metadata": {"grader": ["relu"]}},
+        {"metadata": {"grader": {"topic": ["relu"]}}},
+        {"metadata": {"grader": {"topic": 7}}},
+        {"metadata": "python"},
+        {"cells": "import os"},
+        {"cells": [1, "x", None, [], {"cell_type": ["code"]}]},
+        {"cells": [{"cell_type": "code", "source": 7}]},
+        {"cells": [{"cell_type": "code", "source": ["a = 1\n", 2]}]},
+        {"cells": [{"cell_type": "code"}]},
+        {"nbformat": "4"}, {"nbformat": True}, {"nbformat": 2}, {"nbformat": 99},
+        {"nbformat": 3, "worksheets": "x"}, {"nbformat": 3, "worksheets": [7]},
+    ]
+    for change in fixed:
+        yield dict(base, **change)
+    rng = random.Random(0)
+    for _ in range(300):
+        nb = json.loads(json.dumps(base))
+        target = rng.choice([nb, nb["metadata"], nb["metadata"]["kernelspec"],
+                             nb["metadata"]["grader"], rng.choice(nb["cells"])])
+        target[rng.choice(list(target))] = rng.choice(odd)
+        yield nb
+    yield [base]
+    yield "notebook"
+    yield {"nbformat": 4, "cells": [[[[[]]]]] * 3}
+
+
+def test_notebooks_of_unexpected_shape_get_one_line_errors_never_a_crash(tmp_path):
+    path = tmp_path / "04_relu.ipynb"
+    outcomes = set()
+    for nb in _mutations():
+        path.write_text(json.dumps(nb))
+        sub = submissions.load(str(path))
+        assert sub.error is None or ("\n" not in sub.error and len(sub.error) < 400), sub.error
+        assert all(isinstance(c.source, str) for c in sub.cells)
+        outcomes.add(sub.error is None)
+    path.write_text("[" * 100000 + "]" * 100000)  # deeper than the JSON parser goes
+    assert "is not a readable notebook" in submissions.load(str(path)).error
+    assert outcomes == {True, False}
+
+
+def test_in_a_course_the_assignment_decides_the_topic(tmp_path):
+    folder = tmp_path / "course" / "submitted" / "mallory" / "06_batchnorm"
+    folder.mkdir(parents=True)
+    path = folder / "06_batchnorm.ipynb"
+    path.write_text(notebook("x = 1", topic="relu"))
+    sub = submissions.load(str(path))
+    assert sub.topic == "batchnorm"
+    assert sub.notes == ["the notebook's metadata names the topic 'relu'; it was graded as "
+                         "batchnorm, the topic of assignment 06_batchnorm"]
+    path.write_text(notebook("x = 1", topic="batchnorm"))
+    assert submissions.load(str(path)).notes == []
+    # outside a course layout the metadata still decides
+    other = tmp_path / "06_batchnorm.ipynb"
+    other.write_text(notebook("x = 1", topic="relu"))
+    assert submissions.load(str(other)).topic == "relu"
+
+
+def test_a_folder_that_cannot_be_listed_gets_a_result():
+    """As an ordinary user (root lists every folder): the folder is a result, not skipped."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    top = tempfile.mkdtemp(prefix="grader-test-")  # readable by any user
+    try:
+        os.chmod(top, 0o755)
+        os.makedirs(os.path.join(top, "ann"))
+        with open(os.path.join(top, "ann", "relu.py"), "w") as f:
+            f.write("x = 1")
+        os.makedirs(os.path.join(top, "locked"), mode=0o700)
+        if os.geteuid() == 0:
+            os.chown(os.path.join(top, "locked"), 0, 0)
+            user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+        else:
+            os.chmod(os.path.join(top, "locked"), 0)
+            user = []
+        script = ("import sys; from grader.course import submissions as s\n"
+                  "for f, g in s.find([sys.argv[1]]):\n"
+                  "    print(f[len(sys.argv[1]):], s.load(f, None, g).error)")
+        proc = subprocess.run([*user, sys.executable, "-c", script, top], capture_output=True,
+                              text=True, timeout=120, cwd="/")
+        assert proc.stdout.splitlines() == [
+            "/ann/relu.py None", "/locked locked cannot be read (Permission denied)"], proc.stderr
+    finally:
+        os.chmod(os.path.join(top, "locked"), 0o755)
+        shutil.rmtree(top)

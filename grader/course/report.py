@@ -1,5 +1,6 @@
-"""Rendering results: a readable text report, or one JSON object (exercise-api.md)."""
+"""Rendering results: a readable text report, or one JSON object (docs/exercise-api.md)."""
 import json
+import unicodedata
 
 
 def as_json(results, protections=None, meta=None):
@@ -9,6 +10,23 @@ def as_json(results, protections=None, meta=None):
     if protections:
         out["isolation"] = protections
     return json.dumps(out, indent=2)
+
+
+def clean(text):
+    """`text` safe to print on a terminal: every control or format character (ESC, CR, backspace,
+    newline, bidirectional overrides, ...) shown as an escape such as \\x1b, so that nothing a
+    student wrote into a file name or a message can move the cursor or hide a line."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
+
+
+def _escape(c):
+    if unicodedata.category(c) == "Zs":  # another kind of space: harmless
+        return " "
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def score(x):
@@ -35,29 +53,32 @@ def as_text(results, protections=None, meta=None, verbose=False):
     lines = []
     if meta:
         lines.append(f"seed {meta.get('seed')}; hidden checks "
-                     f"{'on' if meta.get('hidden_checks') else 'off (no reference solutions found)'}")
+                     f"{'on' if meta.get('hidden_checks') else 'off (public checks only)'}")
     if protections:
-        lines.append("isolation: " + describe_protections(protections))
+        lines.append("isolation: " + clean(describe_protections(protections)))
     if lines:
         lines.append("")
-    width = max([len(r["submission"]) for r in results] + [10])
+    width = max([len(clean(r["submission"])) for r in results] + [10])
     for r in results:
-        head = f"{r['submission']:<{width}}  {r['topic'] or '-':<15} "
+        head = f"{clean(r['submission']):<{width}}  {clean(r['topic'] or '-'):<15} "
         head += f"{score(r['score']):>5} / {score(r['max_score']):<4}"
         lines.append(head)
+        for note in r.get("notes", []):
+            lines.append(f"    note: {clean(note)}")
         if r.get("error"):
-            lines.append(f"    error: {r['error']}")
+            lines.append(f"    error: {clean(r['error'])}")
             continue
         for e in r.get("load_errors", [])[:5]:
-            lines.append(f"    note: your code raised {e}")
+            lines.append(f"    note: running your code: {clean(e)}")
         passed = [c for c in r["checks"] if c["passed"]]
         for c in r["checks"]:
             if c["passed"] and not verbose:
                 continue
             mark = "ok  " if c["passed"] else "FAIL"
-            lines.append(f"    {mark} {c['name']} [{score(c['score'])}/{score(c['max_score'])}]")
+            lines.append(f"    {mark} {clean(c['name'])} "
+                         f"[{score(c['score'])}/{score(c['max_score'])}]")
             if c["message"]:
-                lines.append(f"         {c['message']}")
+                lines.append(f"         {clean(c['message'])}")
         if not verbose and passed:
             lines.append(f"    ok   {len(passed)} of {len(r['checks'])} checks passed")
     graded = [r for r in results if not r.get("error")]

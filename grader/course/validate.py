@@ -39,7 +39,7 @@ def problems_of(result, expect_full):
     if not expect_full:
         if result["score"] != 0:
             out.append(f"scores {result['score']:g} as shipped; a skeleton must score 0")
-        out += [f"top-level code raised {e}" for e in result.get("load_errors", [])]
+        out += [f"running the notebook as shipped: {e}" for e in result.get("load_errors", [])]
     return out
 
 
