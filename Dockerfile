@@ -21,7 +21,7 @@ RUN pip wheel --no-deps --no-build-isolation -w /wheels .
 # Stage 2: the image, with the wheel and its dependencies installed, nothing else.
 FROM python:3.11-slim-bookworm
 COPY --from=wheel /wheels/ /tmp/wheels/
-RUN pip install --no-cache-dir /tmp/wheels/grader-*.whl && rm -rf /tmp/wheels \
+RUN pip install --no-cache-dir /tmp/wheels/dl_fundamentals_grader-*.whl && rm -rf /tmp/wheels \
     && grader --version
 ENV GRADER_SOLUTIONS=/solutions
 WORKDIR /work

@@ -82,11 +82,15 @@ def build_parser():
                    help="append each result to FILE and skip submissions already in it, so an "
                         "interrupted batch resumes where it stopped")
     g.add_argument("--call-timeout", type=positive(float), default=10.0, metavar="S",
-                   help="wall-clock seconds for one call of a student function (default 10)")
+                   help="seconds for one call of a student function (default 10): CPU time "
+                        "of the submission where cgroups count it (with a wall-clock backstop "
+                        "of 3x + 2 s), else wall-clock time")
     g.add_argument("--submission-timeout", type=positive(float), default=120.0, metavar="S",
-                   help="wall-clock seconds for everything one submission runs (default 120)")
+                   help="seconds for everything one submission costs, the grader's own work "
+                        "on it included (default 120), counted as --call-timeout is")
     g.add_argument("--memory", type=positive(int), default=1024, metavar="MB",
-                   help="memory a submission may allocate, in MB (default 1024)")
+                   help="memory a submission may allocate, in MB (default 1024): all its "
+                        "processes together where cgroups allow, else per process")
     g.add_argument("--no-namespaces", action="store_true",
                    help="do not use Linux namespaces (pid, network, private filesystem) even "
                         "where available; rlimits, a separate uid (as root) still apply")
@@ -447,7 +451,7 @@ def write_gradescope_zip(args, parser):
         parser.error(f"{args.out}: its folder does not exist")
     if args.wheel and not os.path.isfile(args.wheel):
         parser.error(f"--wheel {args.wheel}: no such file")
-    solutions = solutions_or_exit(args, parser)
+    solutions = solutions_or_exit(args, parser, [args.topic] if args.topic else [])
     try:
         names = gradescope.write_autograder(args.out, solutions,
                                             project_root=PROJECT_ROOT,
@@ -467,7 +471,7 @@ def write_prairielearn_question(args, parser):
         parser.error(f"{args.dir}: exists and is not a folder")
     if args.timeout is not None and args.timeout > 600:
         parser.error("--timeout: PrairieLearn allows at most 600 seconds")
-    solutions = solutions_or_exit(args, parser)
+    solutions = solutions_or_exit(args, parser, [args.topic])
     if not os.path.isfile(os.path.join(solutions, f"{args.topic}.py")):
         parser.error(f"no reference solution {args.topic}.py in {solutions}")
     written = prairielearn.write_question(

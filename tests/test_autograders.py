@@ -47,7 +47,8 @@ def test_the_zip_has_the_scripts_the_wheel_and_the_solutions(autograder_zip):
     z = zipfile.ZipFile(autograder_zip)
     names = z.namelist()
     wheels = [n for n in names if n.endswith(".whl")]
-    assert len(wheels) == 1 and re.fullmatch(r"grader-[\d.]+-py3-none-any\.whl", wheels[0])
+    assert len(wheels) == 1
+    assert re.fullmatch(r"dl_fundamentals_grader-[\d.]+-py3-none-any\.whl", wheels[0])
     assert {"setup.sh", "run_autograder"} <= set(names)  # at the root, as Gradescope requires
     assert sorted(n for n in names if n.startswith("solutions/")) == sorted(
         f"solutions/{p.name}" for p in (ROOT / "solutions").glob("*.py"))
@@ -229,7 +230,7 @@ def test_every_file_the_dockerfile_copies_exists_and_it_installs_the_wheel():
         for source in sources:
             assert (ROOT / source).exists(), source
     assert "pip wheel --no-deps --no-build-isolation" in dockerfile
-    assert re.search(r"pip install .*grader-\*\.whl", dockerfile)
+    assert re.search(r"pip install .*dl_fundamentals_grader-\*\.whl", dockerfile)
     assert "solutions" not in " ".join(s for c in copies for s in c)
     ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                if line.strip() and not line.startswith("#")]

@@ -98,7 +98,7 @@ def build_wheel(project_root, out_dir):
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
                            "--no-build-isolation", "-q", "-w", out_dir, project_root],
                           capture_output=True, text=True)
-    wheels = [f for f in os.listdir(out_dir) if f.startswith("grader-") and f.endswith(".whl")]
+    wheels = [f for f in os.listdir(out_dir) if f.endswith(".whl")]
     if proc.returncode != 0 or len(wheels) != 1:
         reason = (proc.stderr.strip().splitlines() or ["no wheel was written"])[-1]
         raise RuntimeError(f"building the grader wheel failed: {reason}")

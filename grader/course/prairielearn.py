@@ -117,9 +117,10 @@ def write_question(directory, topic, solutions, assignments=None, image=DEFAULT_
                 f'download>{esc(name)}</a>)')
     written["question.html"] = QUESTION_HTML.format(title=esc(title), link=link,
                                                     file=esc(file_name))
-    # leave PrairieLearn a margin to write the results after the grader's own time limit
+    # the submission's budget counts CPU time; its wall-clock backstop (3x + 2 s) must end
+    # before PrairieLearn's job does, with a margin to write the results
     written["tests/run.sh"] = RUN_SH.format(topic=topic,
-                                            submission_timeout=max(10, timeout - 20))
+                                            submission_timeout=max(10, (timeout - 12) // 3))
     for rel, text in written.items():
         with open(os.path.join(directory, rel), "w", encoding="utf-8") as f:
             f.write(text)

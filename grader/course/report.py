@@ -34,19 +34,21 @@ def score(x):
 
 
 def describe_protections(p):
-    limits = p.get("limits", {})
+    """One line of what is in force, and one more per thing that is not protected."""
     parts = [
         "separate process",
         p.get("uid", ""),
         "own pid namespace" if p.get("pid_namespace") else "no pid namespace",
+        "own IPC namespace" if p.get("ipc_namespace") else "",
+        "own session keyring" if p.get("session_keyring") else "",
         f"network: {p.get('network', '?')}",
         f"filesystem: {p.get('filesystem', '?')}",
+        f"cgroups: {p['cgroups']}" if p.get("cgroups") else "",
+        f"time limits: {p['time_limits']}" if p.get("time_limits") else "",
     ]
-    if limits:
-        parts.append(f"limits: {limits.get('memory_bytes', 0) >> 20} MB memory, "
-                     f"{limits.get('processes', '?')} processes, "
-                     f"{limits.get('cpu_seconds', '?')} s CPU")
-    return "; ".join(x for x in parts if x)
+    lines = ["; ".join(x for x in parts if x)]
+    lines += [f"not protected: {gap}" for gap in p.get("not_protected", [])]
+    return "\n".join(lines)
 
 
 def as_text(results, protections=None, meta=None, verbose=False):
@@ -55,7 +57,8 @@ def as_text(results, protections=None, meta=None, verbose=False):
         lines.append(f"seed {meta.get('seed')}; hidden checks "
                      f"{'on' if meta.get('hidden_checks') else 'off (public checks only)'}")
     if protections:
-        lines.append("isolation: " + clean(describe_protections(protections)))
+        lines += [clean(line) for line in
+                  ("isolation: " + describe_protections(protections)).splitlines()]
     if lines:
         lines.append("")
     width = max([len(clean(r["submission"])) for r in results] + [10])

@@ -190,7 +190,7 @@ class Student:
             close = difflib.get_close_matches(fn, others, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             if not close and self.load_errors:
-                hint = f" (your code raised {self.load_errors[0]} before it got there?)"
+                hint = f" (running your code failed before it got there: {self.load_errors[0]})"
             return f"{fn} is not defined in your submission{hint}"
         if kind == "NotImplementedError":
             return f"{fn} is not implemented yet (it raises NotImplementedError)"
@@ -248,7 +248,10 @@ def _how(exc):
 
 
 def mutation_message(fn, arguments):
-    return (f"{fn} modified its argument {', '.join(arguments)} in place; no function may change "
+    names = (arguments[0] if len(arguments) == 1 else
+             ", ".join(arguments[:-1]) + " and " + arguments[-1])
+    return (f"{fn} modified its argument{'s' if len(arguments) > 1 else ''} {names} in place; "
+            "no function may change "
             "its inputs (compute a new array instead: x - mu, not x -= mu; for a list, "
             "reversed(xs) or xs[::-1], not xs.reverse() or xs.pop())")
 

@@ -313,7 +313,7 @@ def update_running_stats(running_mean, running_var, x, momentum=0.1):
     return new_mean, new_var
 '''),
     dict(name="running mean updated in place (running_mean *= momentum)",
-         function="update_running_stats", message="modified its argument running_mean",
+         function="update_running_stats", message="modified its arguments running_mean and running_var",
          code='''
 def update_running_stats(running_mean, running_var, x, momentum=0.9):
     running_mean *= momentum
