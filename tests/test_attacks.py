@@ -569,3 +569,17 @@ def test_cgroups_of_a_killed_grader_are_removed_by_the_next():
     again, _ = cgroups.Hierarchy.open()
     again.close()
     assert not os.path.exists(stale)
+
+
+def test_the_zygote_keeps_its_own_files_out_of_shared_folders():
+    """It imports matplotlib, which writes a font cache (following links) into MPLCONFIGDIR."""
+    box = Sandbox(LIMITS)
+    try:
+        with open(f"/proc/{box.zygotes[0].process.pid}/environ", "rb") as f:
+            env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+    finally:
+        box.close()
+    for name in (b"HOME", b"TMPDIR", b"MPLCONFIGDIR"):
+        folder = env[name].decode()
+        st = os.lstat(folder)
+        assert folder != "/tmp" and st.st_uid == os.geteuid() and not st.st_mode & 0o077

@@ -194,3 +194,16 @@ def test_markdown_escapes_only_what_would_be_markup():
     assert feedback.md("- item\n# title") == "- item  \n\\# title"  # a later line starts a line
     assert feedback.md("- item\n3. x", block=True) == "\\- item  \n3\\. x"
     assert feedback.md("<b>&") == "&lt;b>&amp;"
+
+
+def test_names_and_messages_that_are_not_valid_text_never_stop_the_files(tmp_path):
+    # a file name with bytes that are not UTF-8 (Python keeps them as lone surrogates), and a
+    # message carrying a lone surrogate from a student's exception
+    odd = "p\udcff_relu"
+    results = [result(odd, f"c/{odd}.py", "relu",
+                      [check("forward: max", False, 0, 2, "raised ValueError: \ud800")])]
+    feedback.write(str(tmp_path / "fb"), results)
+    classreport.write(str(tmp_path / "class.html"), results, {}, {"seed": 0})
+    scoresheet.write(str(tmp_path / "scores.csv"), results)
+    assert "\\udcff" in (tmp_path / "scores.csv").read_text()
+    assert "\\ud800" in (tmp_path / "class.html").read_text()

@@ -17,7 +17,7 @@ MAX_NAMES = 5  # students named per mistake
 
 
 def write(path, results, protections=None, meta=None):
-    with open(path, "w", encoding="utf-8") as f:
+    with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
         f.write(as_html(results, protections, meta))
 
 

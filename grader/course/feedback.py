@@ -33,7 +33,7 @@ def write(directory, results):
         for unit, rs in units.items():
             base = os.path.join(folder, files[unit])
             for suffix, render in ((".html", as_html), (".md", as_markdown)):
-                with open(base + suffix, "w", encoding="utf-8") as f:
+                with open(base + suffix, "w", encoding="utf-8", errors="backslashreplace") as f:
                     f.write(render(student, unit, rs))
                 written.append(base + suffix)
     return written

@@ -28,5 +28,5 @@ def spreadsheet_safe(text):
 
 
 def write(path, results):
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with open(path, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
         f.write(as_csv(results))

@@ -123,20 +123,34 @@ def pick_sandbox_uids(count):
 
 
 def lock_folder():
-    """A folder for the uid claims that only root may write to (a world-writable one such as
-    /run/lock would let a student plant links there)."""
-    for base in ("/run", tempfile.gettempdir()):
-        path = os.path.join(base, "grader-sandbox-uids")
-        try:
-            os.mkdir(path, 0o755)
-        except FileExistsError:
-            pass
-        except OSError:
-            continue
-        st = os.lstat(path)
-        if stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o022:
-            return path
-    raise RuntimeError("no private folder for the sandbox uid claims (/run/grader-sandbox-uids)")
+    """The uid claims live where only root may write (in a world-writable folder such as
+    /run/lock a student could plant links)."""
+    return private_folder("uids")
+
+
+def private_folder(name):
+    """A folder of this user's own, that nobody else may write to and that is no link: /run/grader
+    for root, ~/.cache/grader otherwise. For uid claims and for the zygote's own files
+    (matplotlib's cache: never in a shared /tmp, where a student could plant links)."""
+    if os.geteuid() == 0:
+        base = "/run/grader"
+    else:
+        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                            "grader")
+    path = os.path.join(base, name)
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        for folder in (base, path):
+            st = os.lstat(folder)
+            if (not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid()
+                    or st.st_mode & 0o022):
+                raise OSError(f"{folder} is not a folder of ours that nobody else can write to")
+        return path
+    except OSError:
+        if os.geteuid() == 0:
+            raise
+        # no usable home (e.g. a service user): a fresh folder, made exclusively, mode 0700
+        return tempfile.mkdtemp(prefix=f"grader-{name}-")
 
 
 def describe_status(status):
@@ -235,8 +249,10 @@ class Zygote:
 
     def _start(self):
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        own = private_folder("zygote")  # the zygote's files are root's: never in /tmp
         env = dict(student_env(), PYTHONPATH=os.path.dirname(GRADER_PACKAGE),
-                   PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1")
+                   PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1",
+                   HOME=own, TMPDIR=own, MPLCONFIGDIR=own)
         self.stderr = tempfile.TemporaryFile()  # a file, not a pipe: it can never fill up
         self.process = subprocess.Popen(
             [sys.executable, "-s", "-m", "grader.sandbox.zygote", str(child.fileno())],

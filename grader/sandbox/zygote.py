@@ -113,7 +113,7 @@ def set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone):
     os.close(launcher_gone)
     iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
     os.environ.clear()
-    os.environ.update(conf["env"], HOME=workdir, TMPDIR=workdir)
+    os.environ.update(conf["env"], HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
 
 
 def make_workdir(plan):
