@@ -3,33 +3,15 @@ and where the entries differ.
 
 Tolerances are data (`Tol`); a failed comparison raises `Fail` with a sentence a student can act on.
 """
-from dataclasses import dataclass
-
 import numpy as np
+
+from .tolerances import FACTOR_FIT, FACTOR_RTOL, FLOAT32_RTOL, VALUES as DEFAULT, Tol
+
+__all__ = ["Fail", "Tol", "assert_close", "explain", "mismatch"]
 
 
 class Fail(Exception):
     """A check failed; str(exc) is the message for the student."""
-
-
-@dataclass(frozen=True)
-class Tol:
-    """|actual - expected| <= rtol * |expected| + atol * max|expected| + floor entry by entry.
-
-    The defaults leave > 1000x margin for float64 round-off between equivalent formulas on the
-    well-conditioned inputs the checks use, while real bugs are off by 1e-3 or (much) more.
-    `floor` is for results whose round-off is set by the inputs, not by the result itself (a
-    loss of 1e-13 computed from logits of 100 carries round-off of ~1e-14).
-    """
-
-    rtol: float = 1e-6
-    atol: float = 1e-6
-    floor: float = 0.0
-
-
-DEFAULT = Tol()
-# A fitted factor within this of a known one is named (eps = 1e-5 blurs some factors by ~1e-5).
-FACTOR_RTOL = 1e-4
 
 
 def fmt(x):
@@ -104,11 +86,26 @@ def where_wrong(bad, actual, expected):
     scale = float(np.max(np.abs(e))) or 1.0
     relative = float(np.max(diff / (np.abs(e) + 1e-3 * scale)))
     if relative < 1e-3:
-        return (f"is slightly off everywhere (relative differences up to {relative:.1g}): more "
-                "than round-off, as from a small constant (such as eps) missing or misplaced")
+        if went_through_float32(a, e):
+            return (f"is slightly off everywhere (relative differences up to {relative:.1g}) and "
+                    "every value is a float32 number: it was computed in float32 (np.float32 "
+                    "or .astype somewhere); compute in float64")
+        return (f"is slightly off everywhere (relative differences up to {relative:.1g}), more "
+                "than round-off allows")
     where = f"in {n_bad} of {n} entries; " if n_bad else ""
     return (f"differs {where}the largest difference is{at}: "
             f"got {fmt(a[worst])}, expected {fmt(e[worst])}")
+
+
+def went_through_float32(actual, expected):
+    """Every value is exactly a float32 number and within float32 precision of the expected one
+    (float64 results of float64 arithmetic are float32 numbers only by chance, 1 in 2^29)."""
+    a, e = np.ravel(actual), np.ravel(expected)
+    with np.errstate(over="ignore", invalid="ignore"):
+        exact32 = a.astype(np.float32).astype(float) == a
+    scale = float(np.max(np.abs(e), initial=0.0))
+    return (a.size >= 4 and bool(np.all(exact32)) and bool(np.any(a != e))
+            and bool(np.all(np.abs(a - e) <= FLOAT32_RTOL * (np.abs(e) + scale))))
 
 
 def _list(idx, limit=6):
@@ -134,7 +131,7 @@ def explain(actual, expected, bad, factors=()):
     if not a.any() and e.any() and a.size > 1:
         return "is all zeros"
     c, resid = constant_factor(a, e)
-    if c is not None and resid < 1e-6 and abs(c - 1) > 1e-3:
+    if c is not None and resid < FACTOR_FIT and abs(c - 1) > 1e-3:
         # a single number is always some multiple of another: only name the known factors
         known = [v for v, _ in factors] + [-1.0]
         if a.size > 1 or any(np.isclose(c, v, rtol=FACTOR_RTOL, atol=0) for v in known):

@@ -89,7 +89,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="backward without the path through the variance", function="batchnorm_backward",
-         message="through the batch variance", code='''
+         message="path through the batch variance is missing", code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
@@ -99,7 +99,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="backward treats mu and var as constants", function="batchnorm_backward",
-         message="through the batch mean is missing", code='''
+         message="paths through the batch mean and variance are missing", code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
@@ -169,7 +169,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="staged backward: factor 2 of d var / d x forgotten", function="batchnorm_backward",
-         message="through the batch variance", code='''
+         message="batch variance's path", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     xmu = x - mu
@@ -192,7 +192,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="staged backward: sign of d sqrt(var) / d var wrong", function="batchnorm_backward",
-         message="through the batch variance", code='''
+         message="batch variance's path", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     xmu = x - mu
@@ -215,7 +215,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="backward recomputes the std without eps", function="batchnorm_backward",
-         message="missing or misplaced", code='''
+         message="sqrt(var) without eps", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     var = x.var(axis=0)
@@ -235,7 +235,7 @@ def batchnorm_backward(dout, cache):
 '''),
 
     dict(name="mean path summed instead of averaged", function="batchnorm_backward",
-         message="through the batch mean", code='''
+         message="summed over the batch (g.sum)", code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
