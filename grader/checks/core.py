@@ -119,8 +119,9 @@ def run_check(check, student, topic, seed, ref=None):
 
 
 def first_sentence(message):
-    """The cause a message names: up to its first full stop or semicolon."""
-    return re.split(r"[.;](?:\s|$)", message, maxsplit=1)[0]
+    """The cause a message names: up to its first full stop (not a decimal point). A message
+    names the cause, and often its fix after a colon or semicolon, in its first sentence."""
+    return re.split(r"(?<![\d.])\.(?:\s|$)", message, maxsplit=1)[0]
 
 
 def run_checks(checks, student, topic, seed, ref=None):

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import values
 from .compare import Fail, explain, mismatch
+from ..sandbox.student import StudentError
 from .tolerances import GRAD_TOL, H, KINK_MARGIN, LOCATE, RECHECK, RECHECKS
 
 __all__ = ["Forward", "Inconsistent", "own_gradients", "numerical_gradients", "assert_gradient", "norm_relative_error",
@@ -101,15 +102,21 @@ def numerical_gradients(f, args, wrt, dout, h=H, rng=None):
     return grads
 
 
-def own_gradients(f, args, wrt, dout, rng):
-    """Numerical gradients of the student's own forward `f`, or None where its outputs cannot
-    be used (wrong shape or type: that is the forward's mistake, judged by its own checks). A
-    forward that answers a batch differently from ordinary calls still fails (Inconsistent)."""
+def own_gradients(f, args, wrt, dout, rng, spec_out):
+    """Numerical gradients of the student's own forward `f`, for judging a backward pass when
+    that forward is wrong: None where the forward gives the spec's output `spec_out` at `args`
+    (then its backward must give the spec's gradient: a forward that is right here but odd
+    nearby earns its backward nothing), or where its outputs cannot be used (wrong shape or
+    type: the forward's mistake, judged by its own checks). A forward that answers a batch
+    differently from ordinary calls still fails (Inconsistent)."""
     try:
+        base = _output(f.one(args), dout, f"{f.fn}'s output")
+        if not mismatch(base, spec_out).any():
+            return None
         return numerical_gradients(f, args, wrt, dout, rng=rng)
     except Inconsistent:
         raise
-    except Fail:
+    except (Fail, StudentError):
         return None
 
 

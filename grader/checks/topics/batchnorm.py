@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import values
 from ..core import Check, assert_backward_uses_its_cache, using
-from ..compare import Fail, assert_close, mismatch
+from ..compare import Fail, assert_close, mismatch, went_through_float32
 from ..gradcheck import (GRAD_TOL, Forward, assert_gradient, norm_relative_error,
                          numerical_gradients, own_gradients)
 from ..tolerances import IDENTITY, SUM_TO_ZERO, VARIANCE_PATH
@@ -198,6 +198,10 @@ def forward_identities(student, rng):
     n, d = 7, 4
     x, (gamma, beta) = batch(rng, n, d), params(rng, d)
     out, _ = forward(student, x, gamma, beta)
+    if went_through_float32(out, normalize(x, gamma, beta)):
+        raise Fail("out is off by float32 round-off (relative differences of 1e-8 .. 1e-6 in "
+                   "every entry, as float32 arithmetic gives): compute in float64, numpy's "
+                   "default (no astype(np.float32), no float32 arrays or constants)")
     var = x.var(axis=0)
     assert_close(out.mean(axis=0), beta, "the mean of out over the batch (it must equal beta)",
                  tol=IDENTITY)
@@ -213,7 +217,8 @@ def backward_dx(student, rng):
     (x, gamma, beta, dout), raw = random_backward(student, rng, n, d)
     dx = grad(raw, 0, (n, d))
     spec, = spec_gradients([x, gamma, beta], [0], dout)
-    own = own_gradients(out_of(student), [x, gamma, beta], [0], dout, rng)
+    own = own_gradients(out_of(student), [x, gamma, beta], [0], dout, rng,
+                        normalize(x, gamma, beta))
     assert_gradient(dx, spec, "dx", also=own and own[0], factors=dx_factors(n),
                     alternatives=dx_mistakes(x, gamma, dout, spec))
 
@@ -250,7 +255,8 @@ def backward_params(student, rng):
     (x, gamma, beta, dout), raw = random_backward(student, rng, n, d, eps, tiny_feature=True)
     dgamma, dbeta = grad(raw, 1, (d,)), grad(raw, 2, (d,))
     num_gamma, num_beta = spec_gradients([x, gamma, beta], [1, 2], dout, eps)
-    own = own_gradients(out_of(student, eps), [x, gamma, beta], [1, 2], dout, rng) or (None, None)
+    own = own_gradients(out_of(student, eps), [x, gamma, beta], [1, 2], dout, rng,
+                        normalize(x, gamma, beta, eps=eps)) or (None, None)
     if (norm_relative_error(dgamma, num_beta) < GRAD_TOL
             and norm_relative_error(dbeta, num_gamma) < GRAD_TOL):
         raise Fail("dgamma and dbeta are swapped: dbeta = sum(dout), dgamma = sum(dout * x_hat), "
@@ -273,7 +279,8 @@ def backward_identities(student, rng):
     dx = grad(raw, 0, (n, d))
     if not np.all(np.isfinite(dx)):
         raise Fail("dx contains NaN or inf")
-    own = own_gradients(out_of(student), [x, gamma, beta], [0], dout, rng)
+    own = own_gradients(out_of(student), [x, gamma, beta], [0], dout, rng,
+                        normalize(x, gamma, beta))
     if own is not None and norm_relative_error(dx, own[0]) <= GRAD_TOL:
         return
     centered = x - x.mean(axis=0)
@@ -349,15 +356,16 @@ def composite(student, rng):
     dz = grad(backward(student, dout, cache_of(student, x @ w.T + b, gamma, beta)), 0, (n, d))
     spec, = numerical_gradients(lambda arglists: [normalize(x @ a[0].T + b, gamma, beta)
                                                   for a in arglists], [w], [0], dout)
-    layer = Forward(student, "batchnorm_forward", pick=0)
-    try:
-        own, = numerical_gradients(lambda arglists: layer.many([[x @ a[0].T + b, gamma, beta]
-                                                                for a in arglists]),
-                                   [w], [0], dout)
-    except Fail:
-        own = None
+    layer = Forward(student, "batchnorm_forward", pick=0, extra=(gamma, beta),
+                    prepare=lambda a: [x @ a[0].T + b])
+    own = own_gradients(layer, [w], [0], dout, rng, normalize(x @ w.T + b, gamma, beta))
     assert_gradient(dz.T @ x, spec, "dW of a linear layer before batch norm (dz^T x, "
-                    "with dz from your batchnorm_backward)", also=own, factors=dx_factors(n))
+                    "with dz from your batchnorm_backward)", also=own and own[0],
+                    factors=dx_factors(n))
+    with using("batchnorm_forward"):
+        out, _ = forward(student, x @ w.T + b, gamma, beta)
+    if mismatch(out, normalize(x @ w.T + b, gamma, beta), IDENTITY).any():
+        return  # the identity below holds for the spec's forward, which the student's is not
     if not np.abs(dz.sum(axis=0)).max() <= SUM_TO_ZERO * np.abs(dz).sum():
         raise Fail("the bias of a linear layer before batch norm gets a nonzero gradient "
                    "(sum of dx over the batch); batch norm removes any constant shift, so it "
@@ -389,7 +397,8 @@ def hidden_backward(student, rng, ref):
         if not mismatch_any(got, e):
             continue
         if own is None:  # the gradient of the student's own forward, if it is usable
-            own = own_gradients(out_of(student), [x, gamma, beta], [0, 1, 2], dout, rng) or ()
+            own = own_gradients(out_of(student), [x, gamma, beta], [0, 1, 2], dout, rng,
+                                normalize(x, gamma, beta)) or ()
         if own and norm_relative_error(got, own[i]) <= GRAD_TOL:
             continue
         assert_close(got, e, f"{name} on a random batch", factors=dx_factors(n))

@@ -10,7 +10,7 @@ import numpy as np
 from .. import values
 from ..core import Check
 from ..compare import Fail, Tol, assert_close
-from ..gradcheck import Forward, assert_gradient, numerical_gradients
+from ..gradcheck import Forward, assert_gradient, own_gradients
 from ..tolerances import LSE_ROUND_OFF
 
 ID = "cross_entropy"
@@ -167,8 +167,8 @@ def softmax_stable(student, rng):
                          shape=STABLE_LOGITS.shape)
     what = f"softmax(logits={show(STABLE_LOGITS)})"
     if not np.all(np.isfinite(probs)):
-        raise Fail(f"{what} contains nan or inf: exp overflows (or a whole row underflows to 0). "
-                   "Subtract each row's own maximum, logits.max(axis=1, keepdims=True), before "
+        raise Fail(f"{what} contains nan or inf: exp overflows (or a whole row underflows to 0); "
+                   "subtract each row's own maximum, logits.max(axis=1, keepdims=True), before "
                    "exponentiating")
     no_keepdims = STABLE_EXP / STABLE_EXP.sum(axis=1)
     try:
@@ -206,7 +206,7 @@ def sce_loss(student, rng):
                    "negative number? If dlogits is made by subtracting 1 from the probabilities "
                    "in place, take the loss before that, or work on a copy")
     if loss < 0:
-        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative. With the "
+        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative: with the "
                    "log-sum-exp trick, add the maximum back: lse = max + log(sum(exp(z - max)))")
     rows = np.arange(n)
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -233,8 +233,11 @@ def sce_consistent(student, rng):
     logits, labels = rng.normal(0, 1.5, size=(n, c)), rng.integers(0, c, size=n)
     _, dlogits = sce_parts(student, logits, labels, (n, c))
 
-    numeric, = numerical_gradients(Forward(student, "softmax_cross_entropy", pick=0),
-                                   [logits, labels], wrt=[0], dout=1.0, rng=rng)
+    spec = float(np.mean(-np.log(naive_softmax(logits))[np.arange(n), labels]))
+    own = own_gradients(Forward(student, "softmax_cross_entropy", pick=0), [logits, labels], [0],
+                        1.0, rng, spec)
+    # where the student's loss is the spec's, its gradient must be the spec's
+    numeric = own[0] if own is not None else (naive_softmax(logits) - onehot(labels, c)) / n
     assert_gradient(dlogits, numeric, "dlogits (compared with the numerical gradient of your "
                     "own loss)", factors=[(n, "the loss is a mean, so divide the gradient by N"),
                                           (1 / n, "the loss or the gradient has an extra 1/N")])
@@ -261,7 +264,7 @@ def sce_stable(student, rng):
                    "-inf. Compute the log-softmax directly: shifted - log(sum(exp(shifted))), "
                    "with shifted = z - max(z) per row")
     if loss < 0:
-        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative. With the "
+        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative: with the "
                    "log-sum-exp trick, add the maximum back: lse = max + log(sum(exp(z - max)))")
     if loss < SCE_LOSS / 10:
         raise Fail(f"the loss is {loss:.6g}, expected {SCE_LOSS:.6g}: when the true class has a "

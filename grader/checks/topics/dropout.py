@@ -72,18 +72,19 @@ def check_fraction(out, x, p):
     lo, hi = binomial_interval(x.size, p)
     if lo <= fraction <= hi:
         return
-    seen = (f"with p = {p:.3g}, {fraction:.4f} of {x.size} entries are dropped; a correct "
+    seen = (f"with p = {p:.3g}, {fraction:.4f} of {x.size} entries are dropped, where a correct "
             f"dropout drops between {lo:.4f} and {hi:.4f} (it fails with probability below "
             f"{FALSE_FAILURE:g})")
     inside = lambda rate: (binomial_interval(x.size, rate)[0] <= fraction
                            <= binomial_interval(x.size, rate)[1])
     if inside(1 - p):
-        raise Fail(f"{seen}: about 1 - p are dropped; p is the probability of dropping, not of "
-                   "keeping (keep with probability 1 - p)")
+        raise Fail(f"p is the probability of dropping, not of keeping: {seen}, about 1 - p. "
+                   "Keep each entry with probability 1 - p")
     if any(inside(r) for r in normal_rates(p)):
-        raise Fail(f"{seen}: that is the rate of a mask drawn from a normal distribution; draw "
-                   "uniform numbers in [0, 1) (rng.random) and drop where they are below p")
-    raise Fail(seen)
+        raise Fail(f"the mask looks drawn from a normal distribution, not a uniform one: {seen}, "
+                   "which is the rate a standard normal draw gives. Draw uniform numbers in "
+                   "[0, 1) (rng.random) and drop where they are below p")
+    raise Fail(f"the dropped fraction is wrong: {seen}")
 
 
 @functools.lru_cache(maxsize=None)
@@ -212,10 +213,10 @@ def independent_elements(student, rng):
         seen = (f"the number of dropped entries per row varies {statistic:.3f} times as much as "
                 f"independent drops at the same rate would (a correct dropout gives between "
                 f"{lo:.3f} and {hi:.3f}, failing with probability below {FALSE_FAILURE:g})")
-        raise Fail(f"{seen}: every row drops the same number of entries, or nearly; each "
+        raise Fail(f"every row drops the same number of entries, or nearly: {seen}. Each "
                    "element must be dropped independently" if statistic < lo else
-                   f"{seen}: entries of a row are dropped together more often than chance; "
-                   "each element must be dropped independently")
+                   f"entries of a row are dropped together more often than chance: {seen}. "
+                   "Each element must be dropped independently")
     # The total dropped varies between calls: 20 calls of Binomial(10^4, 1/2) all equal has
     # probability below max_k P(k)^19 < 0.008^19 ~ 1e-40.
     small = x[:100]

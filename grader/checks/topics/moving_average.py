@@ -198,7 +198,7 @@ def long_sequence(fn):
             if (exc.timed_out() or exc.out_of_memory()) and bias_corrected:
                 own_ema(student, thetas, beta)  # not judged if ema is what is slow
             if exc.timed_out() or exc.out_of_memory():
-                raise Fail(f"{exc}: for T = 1e5 the work must grow like T, not T^2. Compute the "
+                raise Fail(f"{exc}: for T = 1e5 the work must grow like T, not T^2: compute the "
                            "average in one pass with the recursion v_t = beta v_(t-1) + "
                            "(1 - beta) theta_t, not a weighted sum recomputed at every step")
             raise

@@ -275,3 +275,13 @@ def layer_grads(delta, a_prev):
     return delta.T @ a_prev, np.squeeze(delta.sum(axis=0, keepdims=True))
 '''),
 ]
+
+# Charged once, where they are, with the cause they have (issue 10).
+BUGS += [
+    dict(name='layer_grads averages over the batch (used by mlp_loss_and_grads)',
+         function='layer_grads', message='averaged over the batch', code='''
+def layer_grads(delta, a_prev):
+    n = len(delta)
+    return delta.T @ a_prev / n, delta.sum(axis=0) / n
+'''),
+]
