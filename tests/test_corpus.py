@@ -5,11 +5,9 @@ import importlib.util
 
 import pytest
 
+from checking import check_source
 from conftest import CORPUS, failing, reference_source
-from grader.checks.core import checks_for, first_sentence, run_checks
-from grader.checks.topics import TOPICS as TOPIC_MODULES
-from grader.course import submissions
-from grader.sandbox.student import Student
+from grader.checks.core import first_sentence
 
 TOPICS = ("cross_entropy", "matrix_calculus", "backprop", "relu", "moving_average", "batchnorm",
           "dropout", "residual")
@@ -38,24 +36,13 @@ def test_corpus_is_big_enough(topic):
 
 @pytest.fixture(scope="module")
 def checked(pool, tmp_path_factory):
-    """checked(topic, source) -> CheckResults of every check (hidden ones too), run through the
-    sandbox by grader.checks.core.run_checks, which reports each cause once. Results are kept,
-    so that the tests below grade each bug once."""
+    """checked(topic, source) -> CheckResults of every check, run through the sandbox by
+    run_checks. Results are kept, so that the tests below grade each bug once."""
     folder, done = tmp_path_factory.mktemp("checked"), {}
 
     def run(topic, source, seed=0):
         if (topic, source, seed) not in done:
-            path = folder / f"{len(done)}" / f"{topic}.py"
-            path.parent.mkdir()
-            path.write_text(source)
-            sub = submissions.load(str(path), topic)
-            module = TOPIC_MODULES[topic]
-            student = Student(pool.zygotes[0], sub, seed=seed, signatures=module.FUNCTIONS)
-            try:
-                done[topic, source, seed] = run_checks(checks_for(module, hidden=True), student,
-                                                       topic, seed, pool.references[topic])
-            finally:
-                student.close()
+            done[topic, source, seed] = check_source(pool, folder, topic, source, seed)
         return done[topic, source, seed]
     return run
 

@@ -154,7 +154,8 @@ def _cause(result):
     """A failure's first sentence with the function's own name and the numbers left out, so
     that 'f is not defined' and 'g is not defined' after one syntax error are the same cause,
     and so are one wrong return type seen at two shapes."""
-    text = first_sentence(result.message).replace(result.function, "<function>")
+    text = re.sub(rf"\b{re.escape(result.function)}\b", "<function>",
+                  first_sentence(result.message))
     return re.sub(r"[-+]?\d[\d.e+-]*", "#", text)
 
 
