@@ -7,7 +7,7 @@ import numpy as np
 
 from .tolerances import FACTOR_FIT, FACTOR_RTOL, FLOAT32_RTOL, VALUES as DEFAULT, Tol
 
-__all__ = ["Fail", "Tol", "assert_close", "explain", "mismatch"]
+__all__ = ["Fail", "Tol", "agrees", "assert_close", "explain", "mismatch"]
 
 
 class Fail(Exception):
@@ -35,6 +35,14 @@ def mismatch(actual, expected, tol=DEFAULT):
                                   + tol.floor)
     close |= (a == e)  # exact matches, including equal infinities
     return ~close
+
+
+def agrees(actual, expected, tol=DEFAULT):
+    """Finite and close entry by entry: what accepting a value "given its parts" (or the
+    student's own forward) needs, so that parts that give NaN or inf never excuse anything."""
+    a = np.asarray(actual, float)
+    return bool(np.all(np.isfinite(a))) and np.shape(a) == np.shape(expected) and \
+        not mismatch(a, expected, tol).any()
 
 
 def constant_factor(actual, expected):

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import values
 from ..core import Check, NotJudged, StudentError
-from ..compare import Fail, assert_close, mismatch
+from ..compare import Fail, agrees, assert_close, mismatch
 from ..gradcheck import (Forward, assert_gradient, norm_relative_error, numerical_gradients,
                          own_gradients)
 from ..tolerances import GRAD_TOL
@@ -155,7 +155,7 @@ def sigmoid_prime_values(student, rng):
     if not np.all(np.isfinite(got)):
         raise Fail("sigmoid_prime(z) is nan or inf for some |z| <= 1000")
     s = part(student, "sigmoid", z.shape, z)
-    if s is not None and not mismatch(got, s * (1 - s)).any():
+    if s is not None and agrees(got, s * (1 - s)):
         return  # s (1 - s) of the student's own sigmoid (judged by its own check)
     assert_close(got, sigmoid_prime(z), "sigmoid_prime(z) for z from -1000 to 1000",
                  alternatives=[(z * (1 - z), "it is z (1 - z); the derivative is s (1 - s) with "
@@ -171,7 +171,7 @@ def forward_pass(student, rng):
     got = array(student, "mlp_forward", acts[-1].shape, params, x)
     if mismatch(got, acts[-1]).any():
         own = parts_or_none(student, params, x, np.zeros_like(acts[-1]))
-        if own is not None and not mismatch(got, own[0]).any():
+        if own is not None and agrees(got, own[0]):
             return  # right with the student's own sigmoid (judged by its own check)
     assert_close(got, acts[-1], "mlp_forward(params, x) for layer sizes 4, 5, 3, 2",
                  alternatives=[(last_linear, "the last layer has no sigmoid; in this network "
@@ -192,11 +192,11 @@ def output_delta(student, rng):
 def given_sigmoid_prime(student, got, factor, z):
     """got is factor * sigmoid_prime(z) with the student's own sigmoid_prime, where that is
     wrong (its mistake is charged to sigmoid_prime, not to the function built on it)."""
-    if not mismatch(got, factor * sigmoid_prime(z)).any():
+    if agrees(got, factor * sigmoid_prime(z)):
         return False
     own = part(student, "sigmoid_prime", z.shape, z)
     return (own is not None and mismatch(own, sigmoid_prime(z)).any()
-            and not mismatch(got, factor * own).any())
+            and agrees(got, factor * own))
 
 
 def output_delta_mistakes(a, y, z):
@@ -258,12 +258,12 @@ def loss_given_parts(student, loss, params, x, y):
     """The loss is the spec's, or the spec's computed from the student's own sigmoid or
     mlp_forward (whose mistakes are charged to them)."""
     _, acts = spec_forward(params, x)
-    if not mismatch(loss, spec_loss(acts[-1], y)).any():
+    if agrees(loss, spec_loss(acts[-1], y)):
         return True
     own = parts_or_none(student, params, x, y)
     mine = part(student, "mlp_forward", y.shape, params, x)
-    return (own is not None and not mismatch(loss, own[1]).any()) or (
-        mine is not None and not mismatch(loss, spec_loss(mine, y)).any())
+    return (own is not None and agrees(loss, own[1])) or (
+        mine is not None and agrees(loss, spec_loss(mine, y)))
 
 
 def flat(params):
@@ -327,7 +327,7 @@ def same_as_parts(student, value, params, x, y):
     except (NotJudged, TypeError, ValueError, IndexError, OverflowError):
         return False
     return len(mine) == len(raw) and all(
-        a.shape == b.shape and not mismatch(a, b).any() for a, b in zip(mine, raw))
+        a.shape == b.shape and agrees(a, b) for a, b in zip(mine, raw))
 
 
 def validated_grads(student, value, params):
@@ -387,7 +387,7 @@ def check_gradients(student, rng, params, x, y, where=""):
     elif all(norm_relative_error(g, m) <= GRAD_TOL for g, m in zip(analytic, numeric)):
         return
     own = parts_or_none(student, params, x, y)
-    if own is not None and all(not mismatch(g, o).any() for g, o in zip(analytic, own[2])):
+    if own is not None and all(agrees(g, o) for g, o in zip(analytic, own[2])):
         return
     names = [f"{p}_{layer}" for layer in range(1, len(params) + 1) for p in ("dW", "db")]
     wrong, wrong_names = [], []
@@ -467,7 +467,7 @@ def hidden_network(student, rng, ref):
     expected = flat(ref_grads)
     if any(mismatch(g, e).any() for g, e in zip(analytic, expected)):
         own = parts_or_none(student, params, x, y)
-        if own is not None and all(not mismatch(g, o).any() for g, o in zip(analytic, own[2])):
+        if own is not None and all(agrees(g, o) for g, o in zip(analytic, own[2])):
             return  # right given its parts, whose mistakes are charged to them
     names = [f"{p}_{layer}" for layer in range(1, len(params) + 1) for p in ("dW", "db")]
     for got, e, name in zip(analytic, expected, names):
@@ -481,7 +481,7 @@ def hidden_forward(student, rng, ref):
     expected = ref.mlp_forward(params, x)
     if mismatch(got, expected).any():
         own = parts_or_none(student, params, x, y)
-        if own is not None and not mismatch(got, own[0]).any():
+        if own is not None and agrees(got, own[0]):
             return  # right with the student's own sigmoid
     assert_close(got, expected, f"mlp_forward for layer sizes {sizes}")
 

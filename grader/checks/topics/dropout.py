@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import values
 from ..core import Check, Generator, NotJudged, StudentError, using
-from ..compare import Fail, assert_close, mismatch
+from ..compare import Fail, agrees, assert_close, mismatch
 from ..stats import FALSE_FAILURE, binomial_interval, mean_interval
 from ..tolerances import ROUND_OFF
 
@@ -32,7 +32,10 @@ def forward(student, x, p, train=True, rng=None):
     args = (x, p) if train is True and rng is None else (x, p, train, rng)
     out, cache = values.parts(student.call("dropout_forward", *args, opaque=(1,)),
                               "dropout_forward", ("out", "cache"))
-    return values.array(out, "out", shape=x.shape), cache
+    out = values.array(out, "out", shape=x.shape)
+    if not np.all(np.isfinite(out)):
+        raise Fail("out contains NaN or inf: every entry is 0 or x / (1 - p)")
+    return out, cache
 
 
 def dropped(out):
@@ -134,7 +137,7 @@ def judge_dx(dx, dout, out, x, p, what, alternatives=()):
     kept = out != 0
     own = dout * out / x
     spec = dout * kept / (1 - p)
-    if not mismatch(dx, own, ROUND_OFF).any() or not mismatch(dx, spec, ROUND_OFF).any():
+    if agrees(dx, own, ROUND_OFF) or agrees(dx, spec, ROUND_OFF):
         return
     named = [(dout, "dx is dout unchanged: multiply it by the forward call's mask and divide "
               "by 1 - p"),
@@ -144,7 +147,7 @@ def judge_dx(dx, dout, out, x, p, what, alternatives=()):
              (dout * ~kept / (1 - p), "dx flows through the dropped entries; it must flow "
               "through the kept ones"), *alternatives]
     for alt, sentence in named:
-        if not mismatch(dx, alt, ROUND_OFF).any():
+        if agrees(dx, alt, ROUND_OFF):
             raise Fail(f"{what}: {sentence}")
     nonzero = dx != 0
     if (np.allclose(dx[nonzero], spec[nonzero] * 0 + dout[nonzero] / (1 - p), rtol=1e-12, atol=0)
@@ -161,7 +164,7 @@ def inference_dx(student, rng):
         out, cache = forward(student, x, p, train=False)
     dout = rng.normal(size=x.shape)
     dx = values.array(student.call("dropout_backward", dout, cache), "dx", shape=x.shape)
-    if not mismatch(dx, dout * out / x, ROUND_OFF).any():
+    if agrees(dx, dout * out / x, ROUND_OFF):
         return  # right for its own forward call (whose output is judged by its own check)
     assert_close(dx, dout, "dx after a forward pass that was not training (it must be dout)",
                  tol=ROUND_OFF, factors=inference_factors(p))
@@ -295,7 +298,7 @@ def backward_where_x_is_zero(student, rng):
     if not np.all(np.isfinite(dx)):
         raise Fail("dx is NaN or inf where x is 0 (zeros are common after a ReLU): do not "
                    "recover the mask by dividing out by x; keep the mask itself in the cache")
-    if not mismatch(dx, dout * scale, ROUND_OFF).any():
+    if agrees(dx, dout * scale, ROUND_OFF):
         return  # the exact gradient of its own forward call
     assert_close(dx, dout * kept / (1 - p), f"dx with p = {p} for x with exact zeros",
                  tol=ROUND_OFF, alternatives=[

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import values
 from ..core import Check, NotJudged, StudentError
-from ..compare import Fail, assert_close, mismatch
+from ..compare import Fail, agrees, assert_close, mismatch
 
 ID = "moving_average"
 TITLE = "Moving averages"
@@ -112,14 +112,14 @@ def assert_corrected(student, got, thetas, beta, what, expected=None):
     is charged to ema)."""
     thetas = np.asarray(thetas, dtype=float)
     expected = corrected(unrolled(thetas, beta), beta) if expected is None else expected
-    if not mismatch(got, expected).any():
+    if agrees(got, expected):
         return
     try:
         v = own_ema(student, thetas, beta)
     except NotJudged:
         v = None
     if v is not None and mismatch(v, unrolled(thetas, beta)).any():
-        if not mismatch(got, corrected(v, beta)).any():
+        if agrees(got, corrected(v, beta)):
             return
     assert_close(got, expected, what, alternatives=corrected_alternatives(thetas, beta))
 
@@ -221,7 +221,7 @@ def long_sequence(fn):
             tail /= 1 - beta ** (t_total - np.array([2, 1, 0]))
         if bias_corrected and mismatch(got[-3:], tail).any():
             v = own_ema(student, thetas, beta)
-            if not mismatch(got[-3:], corrected(v, beta)[-3:]).any():
+            if agrees(got[-3:], corrected(v, beta)[-3:]):
                 return  # the correction of its own ema, whose mistake is charged to ema
         assert_close(got[-3:], tail, f"the last 3 values of {fn} for T = 1e5")
     return check
