@@ -29,6 +29,8 @@ def shape_str(shape):
 def mismatch(actual, expected, tol=DEFAULT):
     """Boolean mask of entries that are not close (NaN never is; equal infinities are)."""
     a, e = np.asarray(actual, float), np.asarray(expected, float)
+    if a.ndim and e.ndim and a.shape != e.shape:  # never broadcast a student's value
+        raise ValueError(f"comparing arrays of shapes {a.shape} and {e.shape}")
     scale = np.max(np.abs(e[np.isfinite(e)]), initial=0.0)
     with np.errstate(invalid="ignore"):
         close = np.isfinite(e) & (np.abs(a - e) <= tol.rtol * np.abs(e) + tol.atol * scale

@@ -15,7 +15,8 @@ from .compare import Fail, explain, mismatch
 from ..sandbox.student import StudentError
 from .tolerances import GRAD_TOL, H, KINK_MARGIN, LOCATE, RECHECK, RECHECKS
 
-__all__ = ["Forward", "Inconsistent", "own_gradients", "numerical_gradients", "assert_gradient", "norm_relative_error",
+__all__ = ["Forward", "Inconsistent", "own_gradients", "numerical_gradients", "assert_gradient",
+           "norm_relative_error",
            "avoid_kinks", "H", "GRAD_TOL", "KINK_MARGIN"]
 
 
@@ -129,10 +130,10 @@ def recheck(f, arglists, outs, dout, rng):
         alone = _output(f.one(arglists[k]), dout, f"{f.fn}'s output")
         batched = np.asarray(outs[k], float)
         if mismatch(alone, batched, RECHECK).any():
-            raise Inconsistent(f"{f.fn} answers differently for the same input: called alone it gave "
-                       f"{_show(alone)}, and within the grader's batch of calls "
-                       f"{_show(batched)}. A correct function gives the same result for the "
-                       "same input, however it is called")
+            raise Inconsistent(f"{f.fn} answers differently for the same input: called alone "
+                               f"it gave {_show(alone)}, and within the grader's batch of calls "
+                               f"{_show(batched)}. A correct function gives the same result for "
+                               "the same input, however it is called")
 
 
 def _show(a):

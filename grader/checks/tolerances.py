@@ -26,6 +26,7 @@ FACTOR_RTOL = 1e-4
 FACTOR_FIT = 1e-6
 FLOAT32_RTOL = 1e-6
 LSE_ROUND_OFF = 1e3
+ROW_SUM = 1e-9
 
 # -- numerical gradients ------------------------------------------------------------------------
 H = 1e-5
@@ -63,6 +64,8 @@ WHY = {
     "LSE_ROUND_OFF": "A loss or dlogits from log-sum-exp carries round-off of ~eps * max|logits| "
                      "whatever the formula (measured 2e-15 at |logits| ~ 100 on entries of "
                      "1e-13); the floor allows 1000 times that, far below real bugs.",
+    "ROW_SUM": "Each row of a correct softmax sums to 1 within ~1e-15; a row normalized over the "
+               "wrong axis, or not at all, is off by far more than 1e-9.",
     "H": "Central differences with h = 1e-5 have truncation error ~1e-10 and round-off ~1e-11 "
          "on the layers here (grading-notes.md).",
     "KINK_MARGIN": "Inputs of a gradient check stay 100 h from a kink, so no central difference "

@@ -11,7 +11,7 @@ from .. import values
 from ..core import Check
 from ..compare import Fail, Tol, assert_close
 from ..gradcheck import Forward, assert_gradient, own_gradients
-from ..tolerances import LSE_ROUND_OFF
+from ..tolerances import LSE_ROUND_OFF, ROW_SUM
 
 ID = "cross_entropy"
 TITLE = "Cross-entropy"
@@ -80,14 +80,14 @@ def onehot(labels, c):
 def check_rows_are_distributions(probs, what):
     """Name the usual normalization mistakes from the sums of the returned array."""
     rows, cols, total = probs.sum(axis=1), probs.sum(axis=0), probs.sum()
-    if np.allclose(rows, 1, rtol=0, atol=1e-9) and np.all(probs >= 0):
+    if np.allclose(rows, 1, rtol=0, atol=ROW_SUM) and np.all(probs >= 0):
         return
     if np.any(probs < 0):
         raise Fail(f"{what} has negative entries; probabilities are never negative")
-    if np.allclose(cols, 1, rtol=0, atol=1e-9):
+    if np.allclose(cols, 1, rtol=0, atol=ROW_SUM):
         raise Fail(f"{what}: each column sums to 1 instead of each row; normalize over axis=1 "
                    "(one distribution per example)")
-    if np.isclose(total, 1, rtol=0, atol=1e-9):
+    if np.isclose(total, 1, rtol=0, atol=ROW_SUM):
         raise Fail(f"{what}: the whole array sums to 1; each row must sum to 1 (sum over axis=1 "
                    "with keepdims=True)")
     raise Fail(f"{what}: the rows do not sum to 1 (they sum to {show(rows)})")
@@ -176,7 +176,7 @@ def softmax_stable(student, rng):
             (no_keepdims, "the row sums are broadcast along the wrong axis: keep them as a "
              "column (sum(axis=1, keepdims=True))")])
     except Fail as exc:
-        if np.allclose(probs.sum(axis=1), 1, rtol=0, atol=1e-9):
+        if np.allclose(probs.sum(axis=1), 1, rtol=0, atol=ROW_SUM):
             raise Fail(f"{exc}. Each row sums to 1, but the values are off at this scale: do not "
                        "clip or rescale the logits; subtract each row's own maximum (softmax is "
                        "unchanged by that) before exponentiating")
@@ -187,7 +187,8 @@ def loss_tol(logits):
     """The round-off of the loss and of dlogits: log-sum-exp is off by ~eps * max|logits| per
     row whatever the formula, and so is softmax - onehot where softmax ~ 1 (measured: 2e-15 at
     |logits| ~ 100 on entries of 1e-13); allow 1000 times that on top of the default."""
-    return Tol(floor=LSE_ROUND_OFF * np.finfo(float).eps * max(1.0, float(np.abs(logits).max())))
+    scale = max(1.0, float(np.abs(logits).max()))
+    return Tol(floor=LSE_ROUND_OFF * np.finfo(float).eps * scale)
 
 
 def sce_parts(student, logits, labels, shape):

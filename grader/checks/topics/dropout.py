@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import values
 from ..core import Check, Generator, NotJudged, StudentError, using
-from ..compare import Fail, agrees, assert_close, mismatch
+from ..compare import Fail, agrees, assert_close
 from ..stats import FALSE_FAILURE, binomial_interval, mean_interval
 from ..tolerances import ROUND_OFF
 
@@ -47,7 +47,7 @@ def dropped(out):
 def check_scale(out, x, p):
     """Every kept entry is x / (1 - p); the usual other scales are named."""
     kept = out != 0
-    if np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-12, atol=0):
+    if np.allclose(out[kept], x[kept] / (1 - p), rtol=ROUND_OFF.rtol, atol=0):
         return
     for scale, sentence in ((1 / max(p, 1e-300), "kept entries are divided by p; inverted "
                              "dropout divides by the keep probability 1 - p"),
@@ -55,7 +55,7 @@ def check_scale(out, x, p):
                              "by 1 - p so that the expected output equals x"),
                             (1 - p, "kept entries are multiplied by 1 - p; inverted dropout "
                              "divides by it")):
-        if np.allclose(out[kept], x[kept] * scale, rtol=1e-12, atol=0):
+        if np.allclose(out[kept], x[kept] * scale, rtol=ROUND_OFF.rtol, atol=0):
             raise Fail(f"with p = {p:.3g}: {sentence}")
     raise Fail(f"with p = {p:.3g}, some entries of out are neither 0 nor x / (1 - p)")
 
@@ -150,7 +150,7 @@ def judge_dx(dx, dout, out, x, p, what, alternatives=()):
         if agrees(dx, alt, ROUND_OFF):
             raise Fail(f"{what}: {sentence}")
     nonzero = dx != 0
-    if (np.allclose(dx[nonzero], spec[nonzero] * 0 + dout[nonzero] / (1 - p), rtol=1e-12, atol=0)
+    if (np.allclose(dx[nonzero], dout[nonzero] / (1 - p), rtol=ROUND_OFF.rtol, atol=0)
             and not np.array_equal(nonzero, kept)):
         raise Fail(f"{what}: dx is dout / (1 - p) on a different set of entries than the forward "
                    "call kept: the backward pass must use the mask in the cache it is given, not "
@@ -176,7 +176,7 @@ def kept_are_scaled(student, rng):
         out, _ = forward(student, x, p, rng=Generator(rng.integers(2 ** 32)))
         if p == 0 and dropped(out).any():
             raise Fail("with p = 0 nothing may be dropped")
-        if (0 < p and np.allclose(out[out != 0], x[out != 0] / p, rtol=1e-12, atol=0)):
+        if (0 < p and np.allclose(out[out != 0], x[out != 0] / p, rtol=ROUND_OFF.rtol, atol=0)):
             raise Fail(f"with p = {p:.3g}, the kept entries are divided by p: p is the "
                        "probability of dropping, not of keeping (keep with probability 1 - p "
                        "and divide by 1 - p)")

@@ -55,11 +55,11 @@ def forward_values(student, rng):
             raise Fail("out is the maximum of each column: np.max reduces over an axis; use "
                        "np.maximum(x, 0), which compares elementwise")
         out = values.array(raw, "out", shape=x.shape)
-        assert_relu(out, x, f"relu_forward(x) for x of shape {shape}", alternatives=[(np.abs(x), "it is |x|; negative inputs must give 0"),
-                                   (np.minimum(x, 0), "it keeps the negative part; ReLU is "
-                                    "max(x, 0)"),
-                                   (x * (x < 0), "it keeps the negative part; ReLU is max(x, 0)"),
-                                   (x, "negative inputs are passed through; they must give 0")])
+        assert_relu(out, x, f"relu_forward(x) for x of shape {shape}", alternatives=[
+            (np.abs(x), "it is |x|; negative inputs must give 0"),
+            (np.minimum(x, 0), "it keeps the negative part; ReLU is max(x, 0)"),
+            (x * (x < 0), "it keeps the negative part; ReLU is max(x, 0)"),
+            (x, "negative inputs are passed through; they must give 0")])
 
 
 def forward_float(student, rng):

@@ -5,7 +5,9 @@ failing check must name; `message` a phrase its message must contain (case-insen
 BUGS = [
     # -- batchnorm_forward ----------------------------------------------------------------------
     dict(name="unbiased variance in the forward pass",
-         also_charges="the cache holds the unbiased std, and the unchanged backward's formula assumes the biased one: it is the gradient of neither forward", function="batchnorm_forward",
+         also_charges=("the cache holds the unbiased std, and the unchanged backward's formula assumes "
+                       "the biased one: it is the gradient of neither forward"),
+         function="batchnorm_forward",
          message="unbiased (N - 1) variance", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
@@ -15,7 +17,9 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
 '''),
     dict(name="eps outside the square root",
-         also_charges="the cache holds 1 / (sqrt(var) + eps), and the unchanged backward differentiates 1 / sqrt(var + eps): the gradient of neither forward", function="batchnorm_forward",
+         also_charges=("the cache holds 1 / (sqrt(var) + eps), and the unchanged backward "
+                       "differentiates 1 / sqrt(var + eps): the gradient of neither forward"),
+         function="batchnorm_forward",
          message="eps is outside", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
@@ -25,7 +29,9 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
 '''),
     dict(name="eps outside via np.std",
-         also_charges="the cache holds 1 / (std + eps), and the unchanged backward differentiates 1 / sqrt(var + eps): the gradient of neither forward", function="batchnorm_forward",
+         also_charges=("the cache holds 1 / (std + eps), and the unchanged backward differentiates 1 / "
+                       "sqrt(var + eps): the gradient of neither forward"),
+         function="batchnorm_forward",
          message="eps is outside", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     std = x.std(axis=0) + eps
@@ -33,7 +39,9 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     return gamma * x_hat + beta, (x_hat, gamma, 1.0 / std)
 '''),
     dict(name="statistics over axis 1",
-         also_charges="the cache holds per-example statistics, and the unchanged backward sums over the batch: the gradient of neither forward", function="batchnorm_forward", message="axis=0", code='''
+         also_charges=("the cache holds per-example statistics, and the unchanged backward sums over "
+                       "the batch: the gradient of neither forward"),
+         function="batchnorm_forward", message="axis=0", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=1, keepdims=True)
     var = x.var(axis=1, keepdims=True)
@@ -62,7 +70,9 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 '''),
 
     dict(name="statistics over the whole array (no axis)",
-         also_charges="the cache holds whole-array statistics, and the unchanged backward sums per feature: the gradient of neither forward", function="batchnorm_forward",
+         also_charges=("the cache holds whole-array statistics, and the unchanged backward sums per "
+                       "feature: the gradient of neither forward"),
+         function="batchnorm_forward",
          message="axis=0", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = np.mean(x)

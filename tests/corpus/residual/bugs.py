@@ -38,7 +38,9 @@ def residual_forward(x, W1, b1, W2, b2):
     return x + z @ W2.T + b2, (x, z, z, W1, W2)
 '''),
     dict(name="b1 missing",
-         also_charges="the cache's z lacks b1, so the unchanged backward's db1 is the spec's formula on the wrong z: the gradient of neither forward", function="residual_forward", message="b1 is missing", code='''
+         also_charges=("the cache's z lacks b1, so the unchanged backward's db1 is the spec's formula "
+                       "on the wrong z: the gradient of neither forward"),
+         function="residual_forward", message="b1 is missing", code='''
 def residual_forward(x, W1, b1, W2, b2):
     z = x @ W1.T
     h = np.maximum(z, 0.0)
