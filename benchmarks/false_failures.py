@@ -66,8 +66,14 @@ def main():
         files = len(implementations(topic))
         print(f"{topic:16} {files:2} implementations x {args.seeds} seeds: "
               f"{len(total[topic])} checks lost points")
+        kinds = {}
         for name, seed, check, message in sorted(total[topic], key=lambda f: f[1]):
-            print(f"    seed {seed} {name}: {check}: {message}")
+            kinds.setdefault((check, message[:120]), []).append((seed, name))
+        for (check, message), where in kinds.items():
+            seeds = sorted({seed for seed, _ in where})
+            print(f"    {len(where)} x (seeds {', '.join(map(str, seeds[:5]))}"
+                  f"{', ...' if len(seeds) > 5 else ''}; first in {where[0][1]}) {check}: "
+                  f"{message}")
     return 1 if any(total.values()) else 0
 
 

@@ -19,7 +19,7 @@ def mixed(rng, shape):
     """Inputs of both signs and several scales (1e-2 .. 1e2), with some exact zeros and some
     tiny values on both sides of 0."""
     x = rng.normal(0, 1, size=shape) * 10.0 ** rng.integers(-2, 3, size=shape)
-    spots = rng.choice(x.size, size=max(2, x.size // 4), replace=False)
+    spots = rng.choice(x.size, size=min(x.size, max(2, x.size // 4)), replace=False)
     x.flat[spots[: len(spots) // 2]] = 0.0
     x.flat[spots[len(spots) // 2:]] = rng.choice(TINY, size=len(spots) - len(spots) // 2)
     return x
