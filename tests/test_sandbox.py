@@ -50,6 +50,9 @@ def points(*functions):
     return sum(c.points for c in batchnorm.CHECKS if c.function in functions)
 
 
+DGAMMA_DBETA = 0.75  # the points of the batch-norm check that judges dgamma and dbeta alone
+
+
 def with_override(code, topic="batchnorm"):
     return reference_source(topic) + "\n\n" + textwrap.dedent(code)
 
@@ -234,7 +237,7 @@ def test_object_arrays(strict_pool, tmp_path):
         def batchnorm_backward(dout, cache):
             dx, dgamma, dbeta = _backward(dout, cache)
             return dx.astype(object), dgamma, dbeta
-    """), 10 - points("batchnorm_backward"))
+    """), 10 - points("batchnorm_backward") + DGAMMA_DBETA)  # a bad dx says nothing of them
     assert "numpy array of dtype object" in messages_of(r, "batchnorm_backward")
 
 

@@ -1,6 +1,7 @@
 """Statistical acceptance intervals: the false-failure bound holds and is not wasteful."""
 import math
 
+import numpy as np
 import pytest
 
 from grader.checks.stats import FALSE_FAILURE, binomial_interval, binomial_outside_probability
@@ -70,3 +71,25 @@ def test_variance_statistic_of_row_counts():
     pmf = np.array([math.comb(m, i) * p ** i * (1 - p) ** (m - i) for i in k])
     lo, hi = mean_interval((k - m * p) ** 2 / (m * p * (1 - p)), pmf, rows)
     assert 0.5 < lo < 1 < hi < 1.6
+
+
+def test_the_independence_statistic_does_not_depend_on_the_rate():
+    """dropout's per-row variance statistic is taken around the observed rate: independent
+    masks at the spec's rate and at a wrong one (whose own check charges it) all land inside
+    the interval, and rows that drop the same number of entries, or together, land outside."""
+    from grader.checks.topics.dropout import variance_ratio_interval
+    rows, cols = 400, 100
+    lo, hi = variance_ratio_interval(cols, 0.5, rows)
+    rng = np.random.default_rng(0)
+
+    def statistic(mask):
+        counts = mask.sum(axis=1)
+        q = counts.mean() / cols
+        return np.mean((counts - cols * q) ** 2) / (cols * q * (1 - q))
+    for rate in (0.5, 0.31, 0.69, 0.2):
+        for _ in range(50):
+            assert lo <= statistic(rng.random((rows, cols)) < rate) <= hi
+    same_count = np.array([rng.permutation(cols) < cols // 2 for _ in range(rows)])
+    assert statistic(same_count) < lo
+    blocks = np.repeat(rng.random((rows, cols // 10)) < 0.5, 10, axis=1)  # 10 entries together
+    assert statistic(blocks) > hi

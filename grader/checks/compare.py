@@ -3,33 +3,15 @@ and where the entries differ.
 
 Tolerances are data (`Tol`); a failed comparison raises `Fail` with a sentence a student can act on.
 """
-from dataclasses import dataclass
-
 import numpy as np
+
+from .tolerances import FACTOR_FIT, FACTOR_RTOL, FLOAT32_RTOL, VALUES as DEFAULT, Tol
+
+__all__ = ["Fail", "Tol", "agrees", "assert_close", "explain", "mismatch"]
 
 
 class Fail(Exception):
     """A check failed; str(exc) is the message for the student."""
-
-
-@dataclass(frozen=True)
-class Tol:
-    """|actual - expected| <= rtol * |expected| + atol * max|expected| + floor entry by entry.
-
-    The defaults leave > 1000x margin for float64 round-off between equivalent formulas on the
-    well-conditioned inputs the checks use, while real bugs are off by 1e-3 or (much) more.
-    `floor` is for results whose round-off is set by the inputs, not by the result itself (a
-    loss of 1e-13 computed from logits of 100 carries round-off of ~1e-14).
-    """
-
-    rtol: float = 1e-6
-    atol: float = 1e-6
-    floor: float = 0.0
-
-
-DEFAULT = Tol()
-# A fitted factor within this of a known one is named (eps = 1e-5 blurs some factors by ~1e-5).
-FACTOR_RTOL = 1e-4
 
 
 def fmt(x):
@@ -47,12 +29,22 @@ def shape_str(shape):
 def mismatch(actual, expected, tol=DEFAULT):
     """Boolean mask of entries that are not close (NaN never is; equal infinities are)."""
     a, e = np.asarray(actual, float), np.asarray(expected, float)
+    if a.ndim and e.ndim and a.shape != e.shape:  # never broadcast a student's value
+        raise ValueError(f"comparing arrays of shapes {a.shape} and {e.shape}")
     scale = np.max(np.abs(e[np.isfinite(e)]), initial=0.0)
     with np.errstate(invalid="ignore"):
         close = np.isfinite(e) & (np.abs(a - e) <= tol.rtol * np.abs(e) + tol.atol * scale
                                   + tol.floor)
     close |= (a == e)  # exact matches, including equal infinities
     return ~close
+
+
+def agrees(actual, expected, tol=DEFAULT):
+    """Finite and close entry by entry: what accepting a value "given its parts" (or the
+    student's own forward) needs, so that parts that give NaN or inf never excuse anything."""
+    a = np.asarray(actual, float)
+    return bool(np.all(np.isfinite(a))) and np.shape(a) == np.shape(expected) and \
+        not mismatch(a, expected, tol).any()
 
 
 def constant_factor(actual, expected):
@@ -104,11 +96,31 @@ def where_wrong(bad, actual, expected):
     scale = float(np.max(np.abs(e))) or 1.0
     relative = float(np.max(diff / (np.abs(e) + 1e-3 * scale)))
     if relative < 1e-3:
-        return (f"is slightly off everywhere (relative differences up to {relative:.1g}): more "
-                "than round-off, as from a small constant (such as eps) missing or misplaced")
+        if went_through_float32(a, e):
+            return ("is off by float32 round-off (differences of up to 1e-6 of its largest "
+                    "value, as float32 arithmetic gives): compute in float64 (no np.float32 "
+                    "arrays or constants, no astype to float32)")
+        return (f"is slightly off everywhere (relative differences up to {relative:.1g}), more "
+                "than round-off allows")
     where = f"in {n_bad} of {n} entries; " if n_bad else ""
     return (f"differs {where}the largest difference is{at}: "
             f"got {fmt(a[worst])}, expected {fmt(e[worst])}")
+
+
+def went_through_float32(actual, expected):
+    """The values differ from the float64 result by float32 round-off: every value is a float32
+    number, or the entries are off by up to FLOAT32_RTOL relative, most of them by more than
+    1e-10 (float64 formulas differ by ~1e-16, other mistakes by far more than 1e-6)."""
+    a, e = np.ravel(np.asarray(actual, float)), np.ravel(np.asarray(expected, float))
+    if a.size < 4 or a.shape != e.shape or not np.all(np.isfinite(a)) or np.array_equal(a, e):
+        return False
+    # float32 rounds intermediate values of about the result's size: measure against that
+    relative = np.abs(a - e) / (float(np.max(np.abs(e), initial=0.0)) + 1e-300)
+    if np.max(relative) > FLOAT32_RTOL:
+        return False
+    with np.errstate(over="ignore"):
+        exact32 = np.all(a.astype(np.float32).astype(float) == a)
+    return bool(exact32 or np.median(relative) > 1e-10)
 
 
 def _list(idx, limit=6):
@@ -134,7 +146,7 @@ def explain(actual, expected, bad, factors=()):
     if not a.any() and e.any() and a.size > 1:
         return "is all zeros"
     c, resid = constant_factor(a, e)
-    if c is not None and resid < 1e-6 and abs(c - 1) > 1e-3:
+    if c is not None and resid < FACTOR_FIT and abs(c - 1) > 1e-3:
         # a single number is always some multiple of another: only name the known factors
         known = [v for v, _ in factors] + [-1.0]
         if a.size > 1 or any(np.isclose(c, v, rtol=FACTOR_RTOL, atol=0) for v in known):

@@ -4,7 +4,14 @@ A check is a small function about one student function. Public checks take (stud
 need nothing but the spec (properties, closed forms, numerical gradients), so students can run
 them. Hidden checks take (student, rng, ref) and compare with the reference module on fresh
 inputs. A check passes by returning and fails by raising `Fail` (or a `StudentError` from a call).
+
+A check that needs another student function's result (a backward needs its forward's cache)
+makes that call inside `using(function)`: if the call fails or its result is unusable, the check
+is not judged, and `run_checks` says which failing check of that function it waits for. One
+cause is reported once: a later check that fails with the same message points at the first.
 """
+import contextlib
+import re
 import traceback
 import zlib
 from dataclasses import asdict, dataclass
@@ -22,7 +29,8 @@ from .compare import Fail
 # student process: Generator(seed), a numpy Generator; GraderFunction(name, *args), one of
 # grader.sandbox.probes, whose grader-side twin build_locally() returns.
 __all__ = ["Check", "CheckResult", "Fail", "StudentError", "Generator", "GraderFunction",
-           "build_locally", "run_check", "checks_for", "assert_backward_uses_its_cache"]
+           "NotJudged", "using", "build_locally", "run_check", "run_checks", "checks_for",
+           "assert_backward_uses_its_cache"]
 
 
 def build_locally(function):
@@ -49,14 +57,36 @@ class CheckResult:
     message: str
     hidden: bool = False
     grader_error: bool = False
+    waits_for: str = ""    # not judged: the student function whose result it could not use
+    call_failed: bool = False  # the failure is a call that raised or could not run
 
     def as_json(self):
-        """The spec's fields, plus `hidden` and `grader_error` only when they are true."""
+        """The spec's fields, plus `hidden`, `grader_error` and `waits_for` only when set."""
         out = asdict(self)
-        for flag in ("hidden", "grader_error"):
+        del out["call_failed"]
+        for flag in ("hidden", "grader_error", "waits_for"):
             if not out[flag]:
                 del out[flag]
         return out
+
+
+class NotJudged(Exception):
+    """A check could not judge its function: another student function it needs (`function`)
+    failed or gave a result that cannot be used. str(exc) says what happened to that call."""
+
+    def __init__(self, function, message):
+        super().__init__(message)
+        self.function = function
+
+
+@contextlib.contextmanager
+def using(function):
+    """Calls of another student function whose result a check needs: if one of them fails, the
+    check is not judged (NotJudged) instead of blaming the function it is about."""
+    try:
+        yield
+    except (Fail, StudentError) as exc:
+        raise NotJudged(function, str(exc)) from None
 
 
 def check_rng(seed, topic, name):
@@ -72,6 +102,12 @@ def run_check(check, student, topic, seed, ref=None):
         check.run(student, rng, ref) if check.hidden else check.run(student, rng)
     except (Fail, StudentError) as exc:
         result.message = str(exc)
+        result.call_failed = isinstance(exc, StudentError)
+        return result
+    except NotJudged as exc:
+        result.message = (f"not judged: {check.function} needs a usable result of "
+                          f"{exc.function}, and {first_sentence(str(exc))}")
+        result.waits_for = exc.function
         return result
     except Exception as exc:  # a bug in the grader, never the student's fault: make it loud
         result.message = ("grader error (not a problem with your code): "
@@ -82,6 +118,47 @@ def run_check(check, student, topic, seed, ref=None):
     return result
 
 
+def first_sentence(message):
+    """The cause a message names: up to its first full stop (not a decimal point). A message
+    names the cause, and often its fix after a colon or semicolon, in its first sentence."""
+    return re.split(r"(?<![\d.])\.(?:\s|$)", message, maxsplit=1)[0]
+
+
+def run_checks(checks, student, topic, seed, ref=None):
+    """All `checks` in order, each cause reported once: a check not judged because of another
+    function points at the first failing check of that function, and a check that fails with the
+    same cause as an earlier one of the same function points at it instead of repeating it."""
+    results = []
+    for check in checks:
+        result = run_check(check, student, topic, seed, ref)
+        if result.waits_for:
+            first = next((r for r in results if r.function == result.waits_for
+                          and not r.passed and not r.waits_for), None)
+            if first is not None:
+                result.message = (f"not judged because of '{first.name}': {result.function} "
+                                  f"needs a usable result of {result.waits_for}, so fix that "
+                                  "first")
+        elif not result.passed and not result.grader_error:
+            cause = _cause(result)
+            same = next((r for r in results if not r.passed and not r.waits_for
+                         and _cause(r) == cause and (r.function == result.function
+                                                     or r.call_failed and result.call_failed)),
+                        None)
+            if same is not None:
+                result.message = f"because of '{same.name}' (the same cause)"
+        results.append(result)
+    return results
+
+
+def _cause(result):
+    """A failure's first sentence with the function's own name and the numbers left out, so
+    that 'f is not defined' and 'g is not defined' after one syntax error are the same cause,
+    and so are one wrong return type seen at two shapes."""
+    text = re.sub(rf"\b{re.escape(result.function)}\b", "<function>",
+                  first_sentence(result.message))
+    return re.sub(r"[-+]?\d[\d.e+-]*", "#", text)
+
+
 def assert_backward_uses_its_cache(forward, backward, first, second, names):
     """`forward(args)` returns a cache, `backward(cache)` a list of arrays named `names`. The
     backward of a forward call must not change when another forward call (on `second`) comes
@@ -89,7 +166,12 @@ def assert_backward_uses_its_cache(forward, backward, first, second, names):
     alone = backward(forward(first))
     cache = forward(first)
     forward(second)
-    interleaved = backward(cache)
+    try:
+        interleaved = backward(cache)
+    except StudentError as exc:
+        raise Fail(f"the backward pass fails when another forward call (on other inputs) comes "
+                   "between a forward call and its backward: it must use only the cache it is "
+                   f"given, not values kept from the last call ({exc})") from None
     for a, b, name in zip(alone, interleaved, names):
         if not np.all(np.isfinite(a)):
             raise Fail(f"{name} contains NaN or inf")

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-FALSE_FAILURE = 1e-9  # default bound on the probability that a correct implementation fails
+from .tolerances import FALSE_FAILURE  # the bound on the probability that correct code fails
 
 
 def kl_bernoulli(a, p):

@@ -10,6 +10,7 @@ from ..sandbox.wire import Opaque
 
 
 def kind(value):
+    """A short description of any returned value, for messages (never fails, never long)."""
     if value is None:
         return "None"
     if isinstance(value, Opaque):
@@ -18,9 +19,15 @@ def kind(value):
         return f"an array of shape {shape_str(value.shape)}"
     if isinstance(value, bool):
         return "a bool"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        digits = len(str(abs(value))) if abs(value) < 10 ** 4000 else "over 4000"
+        return f"the number {value!r}" if digits != "over 4000" and digits <= 20 else \
+            f"an integer with {digits} digits"
+    if isinstance(value, float):
         return f"the number {value!r}"
-    return f"a {type(value).__name__} of length {len(value)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"a {type(value).__name__}"
 
 
 def array(value, what, shape=None):
@@ -51,8 +58,6 @@ def array(value, what, shape=None):
 
 def scalar(value, what):
     """A float from a returned number (Python or numpy scalar, or a 0-d array)."""
-    if isinstance(value, bool) or value is None or isinstance(value, (Opaque, list, tuple)):
-        raise Fail(f"{what} should be a number, but is {kind(value)}")
     if isinstance(value, np.ndarray):
         if value.shape != ():
             raise Fail(f"{what} should be a single number, but is {kind(value)} "
@@ -60,7 +65,13 @@ def scalar(value, what):
         if value.dtype.kind not in "iuf":
             raise Fail(f"{what} should be a real number, but has dtype {value.dtype.name}")
         return float(value)
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Fail(f"{what} should be a number, but is {kind(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise Fail(f"{what} is {kind(value)}, too large for any float: compute with floats, "
+                   "not Python integers") from None
 
 
 def parts(value, what, names):

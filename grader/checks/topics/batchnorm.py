@@ -8,9 +8,11 @@ with solutions/batchnorm.py on fresh inputs.
 import numpy as np
 
 from .. import values
-from ..core import Check, assert_backward_uses_its_cache
-from ..compare import Fail, Tol, assert_close, mismatch
-from ..gradcheck import GRAD_TOL, assert_gradient, norm_relative_error, numerical_gradients
+from ..core import Check, assert_backward_uses_its_cache, using
+from ..compare import Fail, assert_close, mismatch, went_through_float32
+from ..gradcheck import (GRAD_TOL, Forward, assert_gradient, norm_relative_error,
+                         numerical_gradients, own_gradients)
+from ..tolerances import IDENTITY, SUM_TO_ZERO, VARIANCE_PATH
 
 ID = "batchnorm"
 TITLE = "Batch normalization"
@@ -72,36 +74,48 @@ def forward(student, x, gamma, beta, eps=None):
     return values.array(out, "out", shape=x.shape), cache
 
 
-def cache_of_a_correct_forward(student, x, gamma, beta, eps=None):
-    """The backward pass gets the forward's cache, so it can only be judged once the forward is
-    right: say so rather than blame the backward for the forward's mistake."""
-    out, cache = forward(student, x, gamma, beta, eps)
-    if mismatch(out, normalize(x, gamma, beta, eps=EPS if eps is None else eps)).any():
-        raise Fail("cannot check batchnorm_backward yet: it works from the cache of your "
-                   "batchnorm_forward, whose output is still wrong (see the forward checks)")
-    return cache
+def cache_of(student, x, gamma, beta, eps=None):
+    """The cache of the student's forward call, for a backward check. Only the cache is needed:
+    a wrong `out` is the forward's mistake, and the backward is then judged against the
+    gradient of the spec's forward or of the student's own."""
+    args = (x, gamma, beta) + (() if eps is None else (eps,))
+    with using("batchnorm_forward"):
+        return values.parts(student.call("batchnorm_forward", *args, opaque=(1,)),
+                            "batchnorm_forward", ("out", "cache"))[1]
 
 
-def backward(student, dout, cache, shapes):
-    got = values.parts(student.call("batchnorm_backward", dout, cache), "batchnorm_backward",
-                       ("dx", "dgamma", "dbeta"))
-    return [values.array(g, name, shape=s) for g, name, s in zip(got, ("dx", "dgamma", "dbeta"), shapes)]
+NAMES = ("dx", "dgamma", "dbeta")
+
+
+def backward(student, dout, cache):
+    """The three returned arrays, not yet validated: each check validates only the ones it
+    judges (a wrong dgamma says nothing about dx)."""
+    return values.parts(student.call("batchnorm_backward", dout, cache), "batchnorm_backward",
+                        NAMES)
+
+
+def grad(raw, index, shape):
+    return values.array(raw[index], NAMES[index], shape=shape)
 
 
 def random_backward(student, rng, n, d, eps=None, tiny_feature=False):
-    """A random batch and upstream gradient, and the student's (dx, dgamma, dbeta) for them
+    """A random batch and upstream gradient, and the student's raw (dx, dgamma, dbeta) for them
     (after a forward call given `eps` unless it is None)."""
     x, (gamma, beta) = batch(rng, n, d, tiny_feature), params(rng, d)
     dout = rng.normal(size=(n, d))
-    cache = cache_of_a_correct_forward(student, x, gamma, beta, eps)
-    return (x, gamma, beta, dout), backward(student, dout, cache, [(n, d), (d,), (d,)])
+    cache = cache_of(student, x, gamma, beta, eps)
+    return (x, gamma, beta, dout), backward(student, dout, cache)
 
 
 def out_of(student, eps=None):
-    """Forward outputs for many argument lists in one call (for numerical gradients)."""
-    extra = [] if eps is None else [eps]
-    return lambda arglists: student.call_many("batchnorm_forward",
-                                              [list(a) + extra for a in arglists], pick=0)
+    """The student's forward, as numerical gradients evaluate it."""
+    return Forward(student, "batchnorm_forward", pick=0, extra=() if eps is None else (eps,))
+
+
+def spec_gradients(args, wrt, dout, eps=EPS):
+    """Numerical gradients of the spec's forward (grader-side)."""
+    return numerical_gradients(lambda arglists: [normalize(*a[:3], eps=eps) for a in arglists],
+                               args, wrt, dout)
 
 
 def dx_factors(n):
@@ -184,40 +198,73 @@ def forward_identities(student, rng):
     n, d = 7, 4
     x, (gamma, beta) = batch(rng, n, d), params(rng, d)
     out, _ = forward(student, x, gamma, beta)
+    if went_through_float32(out, normalize(x, gamma, beta)):
+        raise Fail("out is off by float32 round-off (differences of up to 1e-6 of its largest "
+                   "value, as float32 arithmetic gives): compute in float64, numpy's default (no "
+                   "astype(np.float32), no float32 arrays or constants)")
     var = x.var(axis=0)
     assert_close(out.mean(axis=0), beta, "the mean of out over the batch (it must equal beta)",
-                 tol=Tol(1e-9, 1e-9))
+                 tol=IDENTITY)
     assert_close(out.var(axis=0), gamma ** 2 * var / (var + EPS),
                  "the variance of out over the batch (it must be gamma^2 var / (var + eps))",
-                 tol=Tol(1e-9, 1e-9), factors=[((n - 1) / n, "the input was divided by the "
+                 tol=IDENTITY, factors=[((n - 1) / n, "the input was divided by the "
                                                 "unbiased (N - 1) standard deviation; use the "
                                                 "biased one (divide by N)")])
 
 
 def backward_dx(student, rng):
     n, d = 6, 4
-    (x, gamma, beta, dout), (dx, _, _) = random_backward(student, rng, n, d)
-    numeric, = numerical_gradients(out_of(student), [x, gamma, beta], wrt=[0], dout=dout)
-    assert_gradient(dx, numeric, "dx", factors=dx_factors(n), alternatives=[
-        (numeric / gamma, "gamma is left out: the gradient reaching x_hat is dout * gamma")])
+    (x, gamma, beta, dout), raw = random_backward(student, rng, n, d)
+    dx = grad(raw, 0, (n, d))
+    spec, = spec_gradients([x, gamma, beta], [0], dout)
+    own = own_gradients(out_of(student), [x, gamma, beta], [0], dout, rng,
+                        normalize(x, gamma, beta))
+    assert_gradient(dx, spec, "dx", also=own and own[0], factors=dx_factors(n),
+                    alternatives=dx_mistakes(x, gamma, dout, spec))
+
+
+def dx_mistakes(x, gamma, dout, spec):
+    """dx as the usual backward mistakes compute it, each with the sentence naming it."""
+    n = len(x)
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    std = np.sqrt(var + EPS)
+    x_hat, g = (x - mu) / std, dout * gamma
+    out = [(spec / gamma, "gamma is left out: the gradient reaching x_hat is dout * gamma"),
+           (g / std, "only the direct path g / std is there: the paths through the batch mean "
+            "and variance are missing"),
+           ((g - g.mean(axis=0)) / std, "the path through the batch variance is missing (the "
+            "mean's is there)"),
+           ((g - x_hat * (g * x_hat).mean(axis=0)) / std, "the path through the batch mean is "
+            "missing (the variance's is there)")]
+    out.append(((g - g.sum(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std, "the batch "
+                "mean's term is summed over the batch (g.sum); it is the mean of g over the batch"))
+    out.append(((n * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0)) / (n * np.sqrt(var)),
+                "dx divides by sqrt(var) without eps, while the forward pass divided by "
+                "sqrt(var + eps)"))
+    # sums over the wrong axis (per example instead of per feature)
+    g_mean, gx_mean = g.mean(axis=1, keepdims=True), (g * x_hat).mean(axis=1, keepdims=True)
+    out.append(((g - g_mean - x_hat * gx_mean) / std, "the sums over the batch are taken over "
+                "axis=1 (per example); they are per feature, over axis=0"))
+    return out
 
 
 def backward_params(student, rng):
     """With eps = 1e-3 given to the forward call and a feature of std 1e-3, dgamma tells which
-    eps the backward pass used."""
+    eps the backward pass used. Each array is judged on its own."""
     n, d, eps = 5, 3, 1e-3
-    (x, gamma, beta, dout), (_, dgamma, dbeta) = random_backward(student, rng, n, d, eps,
-                                                                 tiny_feature=True)
-    num_gamma, num_beta = numerical_gradients(out_of(student, eps), [x, gamma, beta], wrt=[1, 2],
-                                              dout=dout)
+    (x, gamma, beta, dout), raw = random_backward(student, rng, n, d, eps, tiny_feature=True)
+    dgamma, dbeta = grad(raw, 1, (d,)), grad(raw, 2, (d,))
+    num_gamma, num_beta = spec_gradients([x, gamma, beta], [1, 2], dout, eps)
+    own = own_gradients(out_of(student, eps), [x, gamma, beta], [1, 2], dout, rng,
+                        normalize(x, gamma, beta, eps=eps)) or (None, None)
     if (norm_relative_error(dgamma, num_beta) < GRAD_TOL
             and norm_relative_error(dbeta, num_gamma) < GRAD_TOL):
         raise Fail("dgamma and dbeta are swapped: dbeta = sum(dout), dgamma = sum(dout * x_hat), "
                    "both over the batch")
     batch_factor = [(1 / n, "it is averaged over the batch; parameter gradients are sums over it")]
-    assert_gradient(dbeta, num_beta, "dbeta", factors=batch_factor)
+    assert_gradient(dbeta, num_beta, "dbeta", also=own[1], factors=batch_factor)
     assert_gradient(dgamma, num_gamma, f"dgamma (eps = {eps:g} given to the forward call)",
-                    factors=batch_factor, alternatives=[
+                    also=own[0], factors=batch_factor, alternatives=[
                         ((dout * normalize(x, 1.0, 0.0, eps=EPS)).sum(axis=0), "it is the gradient "
                          "for eps = 1e-5: use the eps of the forward call (keep it in the cache)")])
 
@@ -225,35 +272,46 @@ def backward_params(student, rng):
 def backward_identities(student, rng):
     """Two consequences of the forward formula, per feature: adding a constant to a column of x
     changes nothing, so sum_n dx = 0; scaling a column changes x_hat only through eps, so
-    sum_n dx (x - mu) is ~0 (exactly eps / (var + eps) sum_n dout gamma x_hat). Measured
-    relative to sum_n |dx| |x - mu|, a correct backward gives < 1e-3 at these variances
-    (>= 0.25) even for eps up to 1e-3, a missing path gives O(1 / sqrt(N)) ~ 0.3. They tell which
-    path of the gradient is missing; scale factors are left to the gradient check."""
+    sum_n dx (x - mu) is ~0. They say which property of dx fails; a dx that is the exact
+    gradient of the student's own forward passes (the forward is judged by its own checks)."""
     n, d = 9, 4
-    (x, _, _, _), (dx, _, _) = random_backward(student, rng, n, d)
+    (x, gamma, beta, dout), raw = random_backward(student, rng, n, d)
+    dx = grad(raw, 0, (n, d))
+    if not np.all(np.isfinite(dx)):
+        raise Fail("dx contains NaN or inf")
+    own = own_gradients(out_of(student), [x, gamma, beta], [0], dout, rng,
+                        normalize(x, gamma, beta))
+    if own is not None and norm_relative_error(dx, own[0]) <= GRAD_TOL:
+        return
     centered = x - x.mean(axis=0)
     size = (np.abs(dx) * np.abs(centered)).sum(axis=0) + 1e-300
     # written as "not all <=" so that NaN fails
-    if not np.all(np.isfinite(dx)):
-        raise Fail("dx contains NaN or inf")
-    if not np.all(np.abs(dx.sum(axis=0)) <= 1e-8 * np.abs(dx).sum(axis=0) + 1e-300):
+    if not np.all(np.abs(dx.sum(axis=0)) <= SUM_TO_ZERO * np.abs(dx).sum(axis=0) + 1e-300):
         raise Fail("dx does not sum to zero over the batch for each feature; it must, because "
                    "the output does not change when the same amount is added to a whole column "
-                   "of x. The gradient through the batch mean is missing")
-    if not np.all(np.abs((dx * centered).sum(axis=0)) <= 1e-2 * size):
-        raise Fail("sum over the batch of dx * (x - mu) is not ~0 for each feature; it must be, "
-                   "because scaling a column of x leaves x_hat unchanged (up to eps). The "
-                   "gradient through the batch variance is missing or wrong")
+                   "of x (see the dx check for how it differs)")
+    if not np.all(np.abs((dx * centered).sum(axis=0)) <= VARIANCE_PATH * size):
+        raise Fail("sum over the batch of dx * (x - mu) is not ~0 for each feature, although dx "
+                   "sums to zero; it must be ~0, because scaling a column of x leaves x_hat "
+                   "unchanged (up to eps): the part of dx that the batch variance's path must "
+                   "cancel is left over")
 
 
 def backward_own_cache(student, rng):
+    """Two batch-norm layers: forward A, forward B of another shape and eps, then backward A
+    with A's cache."""
     n, d = 6, 4
     (gamma, beta), dout = params(rng, d), rng.normal(size=(n, d))
-    first, second = batch(rng, n, d), batch(rng, n, d)
+    first = batch(rng, n, d)
+    other = (batch(rng, 3, 5), *params(rng, 5), 1e-2)
+
+    def forward_of(x):
+        if x is first:
+            return cache_of(student, x, gamma, beta)
+        return cache_of(student, *other)
     assert_backward_uses_its_cache(
-        lambda x: cache_of_a_correct_forward(student, x, gamma, beta),
-        lambda cache: backward(student, dout, cache, [(n, d), (d,), (d,)]),
-        first, second, ("dx", "dgamma", "dbeta"))
+        forward_of, lambda cache: [grad(backward(student, dout, cache), 0, (n, d))],
+        first, other[0], ("dx",))
 
 
 def running_stats(student, rng):
@@ -289,21 +347,26 @@ def inference(student, rng):
 
 def composite(student, rng):
     """A linear layer z = x W^T + b feeding batch norm: dW through the student's backward must
-    match the numerical gradient of the whole, and the bias gets no gradient at all."""
+    match the numerical gradient of the whole (with the spec's forward, or the student's own),
+    and the bias gets no gradient at all."""
     n, d_in, d = 7, 3, 4
     x, w, b = rng.normal(size=(n, d_in)), rng.normal(size=(d, d_in)), rng.normal(size=d)
     gamma, beta = params(rng, d)
     dout = rng.normal(size=(n, d))
-    cache = cache_of_a_correct_forward(student, x @ w.T + b, gamma, beta)
-    dz, _, _ = backward(student, dout, cache, [(n, d), (d,), (d,)])
-
-    def through_layer(arglists):
-        return out_of(student)([[x @ a[0].T + b, gamma, beta] for a in arglists])
-
-    numeric_w, = numerical_gradients(through_layer, [w], wrt=[0], dout=dout)
-    assert_gradient(dz.T @ x, numeric_w, "dW of a linear layer before batch norm (dz^T x, "
-                    "with dz from your batchnorm_backward)", factors=dx_factors(n))
-    if not np.abs(dz.sum(axis=0)).max() <= 1e-8 * np.abs(dz).sum():
+    dz = grad(backward(student, dout, cache_of(student, x @ w.T + b, gamma, beta)), 0, (n, d))
+    spec, = numerical_gradients(lambda arglists: [normalize(x @ a[0].T + b, gamma, beta)
+                                                  for a in arglists], [w], [0], dout)
+    layer = Forward(student, "batchnorm_forward", pick=0, extra=(gamma, beta),
+                    prepare=lambda a: [x @ a[0].T + b])
+    own = own_gradients(layer, [w], [0], dout, rng, normalize(x @ w.T + b, gamma, beta))
+    assert_gradient(dz.T @ x, spec, "dW of a linear layer before batch norm (dz^T x, "
+                    "with dz from your batchnorm_backward)", also=own and own[0],
+                    factors=dx_factors(n))
+    with using("batchnorm_forward"):
+        out, _ = forward(student, x @ w.T + b, gamma, beta)
+    if mismatch(out, normalize(x @ w.T + b, gamma, beta), IDENTITY).any():
+        return  # the identity below holds for the spec's forward, which the student's is not
+    if not np.abs(dz.sum(axis=0)).max() <= SUM_TO_ZERO * np.abs(dz).sum():
         raise Fail("the bias of a linear layer before batch norm gets a nonzero gradient "
                    "(sum of dx over the batch); batch norm removes any constant shift, so it "
                    "must be 0")
@@ -326,10 +389,23 @@ def hidden_forward(student, rng, ref):
 
 def hidden_backward(student, rng, ref):
     n, d = fresh_shape(rng)
-    (x, gamma, beta, dout), got = random_backward(student, rng, n, d)
+    (x, gamma, beta, dout), raw = random_backward(student, rng, n, d)
     expected = ref.batchnorm_backward(dout, ref.batchnorm_forward(x, gamma, beta)[1])
-    for g, e, name in zip(got, expected, ("dx", "dgamma", "dbeta")):
-        assert_close(g, e, f"{name} on a random batch", factors=dx_factors(n))
+    own = None
+    for i, (e, name) in enumerate(zip(expected, NAMES)):
+        got = grad(raw, i, e.shape)
+        if not mismatch_any(got, e):
+            continue
+        if own is None:  # the gradient of the student's own forward, if it is usable
+            own = own_gradients(out_of(student), [x, gamma, beta], [0, 1, 2], dout, rng,
+                                normalize(x, gamma, beta)) or ()
+        if own and norm_relative_error(got, own[i]) <= GRAD_TOL:
+            continue
+        assert_close(got, e, f"{name} on a random batch", factors=dx_factors(n))
+
+
+def mismatch_any(actual, expected):
+    return mismatch(actual, expected).any()
 
 
 def hidden_running(student, rng, ref):

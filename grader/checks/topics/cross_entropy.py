@@ -10,7 +10,8 @@ import numpy as np
 from .. import values
 from ..core import Check
 from ..compare import Fail, Tol, assert_close
-from ..gradcheck import assert_gradient, numerical_gradients
+from ..gradcheck import Forward, assert_gradient, own_gradients
+from ..tolerances import LSE_ROUND_OFF, ROW_SUM
 
 ID = "cross_entropy"
 TITLE = "Cross-entropy"
@@ -79,14 +80,14 @@ def onehot(labels, c):
 def check_rows_are_distributions(probs, what):
     """Name the usual normalization mistakes from the sums of the returned array."""
     rows, cols, total = probs.sum(axis=1), probs.sum(axis=0), probs.sum()
-    if np.allclose(rows, 1, rtol=0, atol=1e-9) and np.all(probs >= 0):
+    if np.allclose(rows, 1, rtol=0, atol=ROW_SUM) and np.all(probs >= 0):
         return
     if np.any(probs < 0):
         raise Fail(f"{what} has negative entries; probabilities are never negative")
-    if np.allclose(cols, 1, rtol=0, atol=1e-9):
+    if np.allclose(cols, 1, rtol=0, atol=ROW_SUM):
         raise Fail(f"{what}: each column sums to 1 instead of each row; normalize over axis=1 "
                    "(one distribution per example)")
-    if np.isclose(total, 1, rtol=0, atol=1e-9):
+    if np.isclose(total, 1, rtol=0, atol=ROW_SUM):
         raise Fail(f"{what}: the whole array sums to 1; each row must sum to 1 (sum over axis=1 "
                    "with keepdims=True)")
     raise Fail(f"{what}: the rows do not sum to 1 (they sum to {show(rows)})")
@@ -166,8 +167,8 @@ def softmax_stable(student, rng):
                          shape=STABLE_LOGITS.shape)
     what = f"softmax(logits={show(STABLE_LOGITS)})"
     if not np.all(np.isfinite(probs)):
-        raise Fail(f"{what} contains nan or inf: exp overflows (or a whole row underflows to 0). "
-                   "Subtract each row's own maximum, logits.max(axis=1, keepdims=True), before "
+        raise Fail(f"{what} contains nan or inf: exp overflows (or a whole row underflows to 0); "
+                   "subtract each row's own maximum, logits.max(axis=1, keepdims=True), before "
                    "exponentiating")
     no_keepdims = STABLE_EXP / STABLE_EXP.sum(axis=1)
     try:
@@ -175,7 +176,7 @@ def softmax_stable(student, rng):
             (no_keepdims, "the row sums are broadcast along the wrong axis: keep them as a "
              "column (sum(axis=1, keepdims=True))")])
     except Fail as exc:
-        if np.allclose(probs.sum(axis=1), 1, rtol=0, atol=1e-9):
+        if np.allclose(probs.sum(axis=1), 1, rtol=0, atol=ROW_SUM):
             raise Fail(f"{exc}. Each row sums to 1, but the values are off at this scale: do not "
                        "clip or rescale the logits; subtract each row's own maximum (softmax is "
                        "unchanged by that) before exponentiating")
@@ -186,7 +187,8 @@ def loss_tol(logits):
     """The round-off of the loss and of dlogits: log-sum-exp is off by ~eps * max|logits| per
     row whatever the formula, and so is softmax - onehot where softmax ~ 1 (measured: 2e-15 at
     |logits| ~ 100 on entries of 1e-13); allow 1000 times that on top of the default."""
-    return Tol(floor=1e3 * np.finfo(float).eps * max(1.0, float(np.abs(logits).max())))
+    scale = max(1.0, float(np.abs(logits).max()))
+    return Tol(floor=LSE_ROUND_OFF * np.finfo(float).eps * scale)
 
 
 def sce_parts(student, logits, labels, shape):
@@ -205,7 +207,7 @@ def sce_loss(student, rng):
                    "negative number? If dlogits is made by subtracting 1 from the probabilities "
                    "in place, take the loss before that, or work on a copy")
     if loss < 0:
-        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative. With the "
+        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative: with the "
                    "log-sum-exp trick, add the maximum back: lse = max + log(sum(exp(z - max)))")
     rows = np.arange(n)
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -232,11 +234,11 @@ def sce_consistent(student, rng):
     logits, labels = rng.normal(0, 1.5, size=(n, c)), rng.integers(0, c, size=n)
     _, dlogits = sce_parts(student, logits, labels, (n, c))
 
-    def losses(arglists):
-        out = student.call_many("softmax_cross_entropy", arglists, pick=0)
-        return [values.scalar(v, "the loss") for v in out]
-
-    numeric, = numerical_gradients(losses, [logits, labels], wrt=[0], dout=1.0)
+    spec = float(np.mean(-np.log(naive_softmax(logits))[np.arange(n), labels]))
+    own = own_gradients(Forward(student, "softmax_cross_entropy", pick=0), [logits, labels], [0],
+                        1.0, rng, spec)
+    # where the student's loss is the spec's, its gradient must be the spec's
+    numeric = own[0] if own is not None else (naive_softmax(logits) - onehot(labels, c)) / n
     assert_gradient(dlogits, numeric, "dlogits (compared with the numerical gradient of your "
                     "own loss)", factors=[(n, "the loss is a mean, so divide the gradient by N"),
                                           (1 / n, "the loss or the gradient has an extra 1/N")])
@@ -263,7 +265,7 @@ def sce_stable(student, rng):
                    "-inf. Compute the log-softmax directly: shifted - log(sum(exp(shifted))), "
                    "with shifted = z - max(z) per row")
     if loss < 0:
-        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative. With the "
+        raise Fail(f"the loss is {loss:.6g}, but cross-entropy is never negative: with the "
                    "log-sum-exp trick, add the maximum back: lse = max + log(sum(exp(z - max)))")
     if loss < SCE_LOSS / 10:
         raise Fail(f"the loss is {loss:.6g}, expected {SCE_LOSS:.6g}: when the true class has a "

@@ -7,7 +7,8 @@ import numpy as np
 
 from .. import values
 from ..core import Check
-from ..compare import Fail, Tol, assert_close
+from ..compare import Fail, assert_close
+from ..tolerances import FORMULA
 from ..gradcheck import assert_gradient
 from ..core import GraderFunction, build_locally
 
@@ -20,9 +21,6 @@ FUNCTIONS = {
     "chain_jacobians": ("jacobians",),
     "scalar_chain_grad": ("jacobians", "grad_out"),
 }
-# The spec defines J by its central-difference formula, so with the same h the student's J
-# equals the grader's up to round-off (~1e-13 here); a forward difference is off by O(h).
-FORMULA = Tol(rtol=1e-8, atol=1e-8)
 
 
 def central(f, x, h):
@@ -83,6 +81,23 @@ def central_differences(student, rng):
                  "for f(x) = sin(W x) with large W", tol=FORMULA, alternatives=[
                      (central(f, x, h), f"the default h is {h:g}; the spec's default is 1e-6")
                      for h in (1e-3, 1e-4, 1e-5, 1e-7, 1e-8)])
+
+
+def magnitudes(student, rng):
+    """x of size ~1e3 and ~1e-3 with the step h = 1e-3 given: the spec's step is absolute
+    (x + h e_j), so a step relative to |x| (or a tolerance) shows on one of them."""
+    for scale in (1e3, 1e-3):
+        w, b = rng.normal(size=(2, 3)) / scale, rng.normal(size=2)
+        x = scale * rng.normal(size=3)
+        probe = GraderFunction("tanh_affine", w, b)
+        f = build_locally(probe)
+        got = jacobian_of(student, probe, x, 1e-3)
+        relative = np.stack([(f(x + 1e-3 * abs(x[j]) * e) - f(x - 1e-3 * abs(x[j]) * e))
+                             / (2e-3 * abs(x[j])) for j, e in enumerate(np.eye(3))], axis=1)
+        assert_close(got, central(f, x, 1e-3), f"numerical_jacobian(f, x, h=1e-3) for x of size "
+                     f"~{scale:g}", tol=FORMULA, alternatives=[
+                         (relative, "the step is h * |x_j|, relative to x; the spec's step is "
+                          "h itself: x + h e_j")])
 
 
 def orientation(student, rng):
@@ -219,7 +234,8 @@ def hidden_vjp(student, rng, ref):
 CHECKS = [
     Check("numerical_jacobian: central differences with the given h", "numerical_jacobian", 2,
           central_differences),
-    Check("numerical_jacobian: p x m for f: R^m -> R^p", "numerical_jacobian", 1.5, orientation),
+    Check("numerical_jacobian: p x m for f: R^m -> R^p", "numerical_jacobian", 1, orientation),
+    Check("numerical_jacobian: x of size 1e3 and 1e-3", "numerical_jacobian", 0.5, magnitudes),
     Check("sigmoid_jacobian: diag(s (1 - s))", "sigmoid_jacobian", 1, sigmoid_jacobian),
     Check("softmax_jacobian: diag(s) - s s^T, also for large z", "softmax_jacobian", 1.5,
           softmax_jacobian),

@@ -2,16 +2,17 @@
 import numpy as np
 
 from .. import values
-from ..core import Check, assert_backward_uses_its_cache
-from ..compare import Fail, Tol, assert_close
-from ..gradcheck import H, assert_gradient, numerical_gradients
+from ..core import Check, NotJudged, StudentError, assert_backward_uses_its_cache, using
+from ..compare import Fail, agrees, assert_close, mismatch
+from ..gradcheck import (GRAD_TOL, Forward, Inconsistent, assert_gradient, norm_relative_error,
+                         numerical_gradients, own_gradients, recheck)
+from ..tolerances import IDENTITY, KINK_MARGIN
 
 ID = "residual"
 TITLE = "Residual connections"
 FUNCTIONS = {"residual_forward": ("x", "W1", "b1", "W2", "b2"),
              "residual_backward": ("dout", "cache")}
 NAMES = ("dx", "dW1", "db1", "dW2", "db2")
-KINK_MARGIN = 100 * H  # every pre-activation at least this far from ReLU's kink at 0
 
 
 def block(rng, n, d, hidden, scale=1.0):
@@ -41,13 +42,31 @@ def forward(student, args):
     return values.array(out, "out", shape=args[0].shape), cache
 
 
-def backward(student, dout, cache, args):
-    got = values.parts(student.call("residual_backward", dout, cache), "residual_backward", NAMES)
-    return [values.array(g, name, shape=a.shape) for g, name, a in zip(got, NAMES, args)]
+def cache_of(student, args):
+    """The cache of the student's forward call, for a backward check (a wrong `out` is the
+    forward's mistake: the backward is then judged against the spec's gradient or the
+    gradient of the student's own forward)."""
+    with using("residual_forward"):
+        return values.parts(student.call("residual_forward", *args, opaque=(1,)),
+                            "residual_forward", ("out", "cache"))[1]
+
+
+def backward(student, dout, cache):
+    """The five returned arrays, not yet validated: each check validates the ones it judges."""
+    return values.parts(student.call("residual_backward", dout, cache), "residual_backward",
+                        NAMES)
+
+
+def grad(raw, i, shape):
+    return values.array(raw[i], NAMES[i], shape=shape)
 
 
 def outputs(student):
-    return lambda arglists: student.call_many("residual_forward", arglists, pick=0)
+    return Forward(student, "residual_forward", pick=0)
+
+
+def spec_gradients(args, wrt, dout):
+    return numerical_gradients(lambda arglists: [formula(*a) for a in arglists], args, wrt, dout)
 
 
 # -- public checks ------------------------------------------------------------------------------
@@ -94,11 +113,11 @@ def mistakes(args, dout):
 def backward_dx(student, rng):
     args = away_from_kinks(rng, lambda: block(rng, 5, 4, 6))
     dout = rng.normal(size=args[0].shape)
-    _, cache = forward(student, args)
-    dx = backward(student, dout, cache, args)[0]
-    numeric, = numerical_gradients(outputs(student), args, [0], dout)
-    assert_gradient(dx, numeric, "dx", alternatives=[
-        (numeric - dout, "the skip path is missing from dx: the identity passes dout straight "
+    dx = grad(backward(student, dout, cache_of(student, args)), 0, args[0].shape)
+    spec, = spec_gradients(args, [0], dout)
+    own = own_gradients(outputs(student), args, [0], dout, rng, formula(*args))
+    assert_gradient(dx, spec, "dx", also=own and own[0], alternatives=[
+        (spec - dout, "the skip path is missing from dx: the identity passes dout straight "
          "through, so add dout")] + mistakes(args, dout)["dx"])
 
 
@@ -110,51 +129,102 @@ def backward_params(student, rng):
 def params_of_a_block(student, rng, n, d, hidden):
     args = away_from_kinks(rng, lambda: block(rng, n, d, hidden))
     dout = rng.normal(size=args[0].shape)
-    _, cache = forward(student, args)
-    grads = backward(student, dout, cache, args)
-    numeric = numerical_gradients(outputs(student), args, [1, 2, 3, 4], dout)
-    n = args[0].shape[0]
+    raw = backward(student, dout, cache_of(student, args))
+    spec = spec_gradients(args, [1, 2, 3, 4], dout)
+    own = own_gradients(outputs(student), args, [1, 2, 3, 4], dout, rng,
+                        formula(*args)) or [None] * 4
     wrong = mistakes(args, dout)
-    for got, num, name in zip(grads[1:], numeric, NAMES[1:]):
-        assert_gradient(got, num, name, alternatives=wrong[name], factors=[
-            (1 / n, f"it is averaged over the batch; parameter gradients sum over the N = {n} "
-             "examples")])
+    for i, (num, mine, name) in enumerate(zip(spec, own, NAMES[1:]), 1):
+        assert_gradient(grad(raw, i, args[i].shape), num, name, also=mine,
+                        alternatives=wrong[name], factors=[
+                            (1 / n, f"it is averaged over the batch; parameter gradients sum "
+                             f"over the N = {n} examples")])
 
 
 def cache_of_its_own_call(student, rng):
+    """Two blocks: forward A, forward B of other sizes, then backward A with A's cache."""
     first = away_from_kinks(rng, lambda: block(rng, 4, 3, 5))
-    second = away_from_kinks(rng, lambda: block(rng, 4, 3, 5))
+    second = away_from_kinks(rng, lambda: block(rng, 2, 5, 3))
     dout = rng.normal(size=first[0].shape)
-    assert_backward_uses_its_cache(lambda args: forward(student, args)[1],
-                                   lambda cache: backward(student, dout, cache, first),
-                                   first, second, NAMES)
+    assert_backward_uses_its_cache(
+        lambda args: cache_of(student, args),
+        lambda cache: [grad(backward(student, dout, cache), i, a.shape)
+                       for i, a in enumerate(first)],
+        first, second, NAMES)
 
 
-def identity_path(student, rng):
-    """With F's weights at zero the block is exactly the identity, and so is its gradient."""
+def identity_forward(student, rng):
+    """With F's weights at zero the block is exactly the identity; with W1 = b1 = 0 every
+    pre-activation is exactly 0, where relu gives 0, whatever W2 is."""
     n, d, hidden = 4, 3, 5
     x = rng.normal(size=(n, d))
     zeros = [np.zeros((hidden, d)), np.zeros(hidden), np.zeros((d, hidden)), np.zeros(d)]
-    out, cache = forward(student, [x, *zeros])
+    out, _ = forward(student, [x, *zeros])
     if not np.array_equal(out, x):
         raise Fail("with W1, b1, W2, b2 all zero, out must be exactly x (the block is the "
                    "identity)")
+    out, _ = forward(student, [x, zeros[0], zeros[1], rng.normal(size=(d, hidden)), zeros[3]])
+    if not np.array_equal(out, x):
+        raise Fail("with W1, b1, b2 zero, relu(0) = 0, so out must be exactly x")
+
+
+def identity_path(student, rng):
+    """With F's weights at zero the gradient of the block is exactly the identity's."""
+    n, d, hidden = 4, 3, 5
+    x = rng.normal(size=(n, d))
+    zeros = [np.zeros((hidden, d)), np.zeros(hidden), np.zeros((d, hidden)), np.zeros(d)]
     dout = rng.normal(size=(n, d))
-    dx = backward(student, dout, cache, [x, *zeros])[0]
-    if not np.array_equal(dx, dout):
+    dx = grad(backward(student, dout, cache_of(student, [x, *zeros])), 0, x.shape)
+    if not np.array_equal(dx, dout) and not right_for_own_forward([dx], [x, *zeros], [0], dout,
+                                                                  student, rng):
         raise Fail("with W1, b1, W2, b2 all zero, dx must be exactly dout: the skip path "
                    "carries the gradient unchanged")
     # W1 = b1 = 0 makes every pre-activation exactly 0, where relu's gradient is 0 (exercise 4):
     # F is then constant, whatever W2 is
     args = [x, zeros[0], zeros[1], rng.normal(size=(d, hidden)), zeros[3]]
-    out, cache = forward(student, args)
-    grads = backward(student, dout, cache, args)
-    if not np.array_equal(out, x):
-        raise Fail("with W1, b1, b2 zero, relu(0) = 0, so out must be exactly x")
-    if not (np.array_equal(grads[0], dout) and not grads[1].any() and not grads[2].any()):
+    raw = backward(student, dout, cache_of(student, args))
+    grads = [grad(raw, i, a.shape) for i, a in enumerate(args[:3])]
+    if not (np.array_equal(grads[0], dout) and not grads[1].any() and not grads[2].any()) \
+            and not right_for_own_forward(grads, args, [0, 1, 2], dout, student, rng):
         raise Fail("with W1 = 0 and b1 = 0 every pre-activation is exactly 0, where relu's "
-                   "gradient is 0 (as in exercise 4): dx must be exactly dout and dW1, db1 zero. "
-                   "Gate with z > 0, not z >= 0")
+                   "gradient is 0 (as in exercise 4): dx must be exactly dout and dW1, db1 zero; "
+                   "gate with z > 0, not z >= 0")
+
+
+def right_for_own_forward(grads, args, wrt, dout, student, rng):
+    """The gradients are those of the student's own forward, where that differs from the
+    spec's (the forward's mistake is charged to the forward)."""
+    try:
+        out = forward(student, args)[0]
+    except (Fail, StudentError):
+        return False
+    if not np.array_equal(out, formula(*args)):
+        own = own_gradients(outputs(student), args, wrt, dout, rng, formula(*args))
+        return own is not None and all(norm_relative_error(g, o) <= GRAD_TOL
+                                       for g, o in zip(grads, own))
+    return False
+
+
+def near_kink(student, rng):
+    """Pre-activations a hair above and below 0 (+-5e-10 and +-1e-12, far inside any step a
+    gradient check takes): the gate is exactly z > 0, with no threshold, on both sides."""
+    n, d, hidden = 4, 3, 4
+    x, w1, _, w2, b2 = block(rng, n, d, hidden)
+    # b1 per unit puts example 0's pre-activations at tiny values of both signs
+    b1 = rng.permutation([5e-10, -5e-10, 1e-12, -1e-12]) - x[0] @ w1.T
+    args = [x, w1, b1, w2, b2]
+    z = x @ w1.T + b1
+    dout = rng.normal(size=(n, d))
+    with using("residual_forward"):
+        out, cache = forward(student, args)
+    dx = grad(backward(student, dout, cache), 0, x.shape)
+    expected = dout + ((dout @ w2) * (z > 0)) @ w1
+    if agrees(dx, expected):
+        return
+    if not agrees(out, formula(*args), IDENTITY):
+        raise NotJudged("residual_forward", "its output differs from the spec's on these inputs")
+    assert_close(dx, expected, "dx with pre-activations of +-5e-10 and +-1e-12 in the first "
+                 "example (the gate is exactly z > 0)")
 
 
 def deep_stack(student, rng):
@@ -180,16 +250,46 @@ def deep_stack(student, rng):
         layers = [flat[1 + 4 * i: 5 + 4 * i] for i in range(depth)]
         if all(np.all(np.abs(z) > KINK_MARGIN) for z in stack(flat[0], layers)[1]):
             break
-    caches, h = [], flat[0]
-    for layer in layers:
-        h, cache = forward(student, [h, *layer])
-        caches.append(cache)
     dout = rng.normal(size=(n, d))
-    g = dout
-    for layer, cache in zip(reversed(layers), reversed(caches)):
-        g = backward(student, g, cache, [g, *layer])[0]
+
+    def chain(own_inputs):
+        """dx through the stack by the student's backward, with caches of the student's forward
+        called on the spec's block inputs (or on its own outputs)."""
+        caches, h = [], flat[0]
+        with using("residual_forward"):
+            for layer in layers:
+                out, cache = forward(student, [h, *layer])
+                caches.append(cache)
+                h = out if own_inputs else formula(h, *layer)
+        g = dout
+        for cache in reversed(caches):
+            g = grad(backward(student, g, cache), 0, g.shape)
+        return g
+    g = chain(own_inputs=False)
     numeric, = numerical_gradients(lambda arglists: [stack(a[0], layers)[0] for a in arglists],
                                    [flat[0]], [0], dout)
+    if norm_relative_error(g, numeric) <= GRAD_TOL:
+        return
+    own_stack = Forward(student, "residual_forward", pick=0)
+
+    def through_own_blocks(arglists):
+        """The stack made of the student's own forward, every perturbed input at once."""
+        hs = [a[0] for a in arglists]
+        for layer in layers:
+            calls = [[h, *layer] for h in hs]
+            hs = [values.array(o, "out", shape=(n, d)) for o in own_stack.many(calls)]
+            recheck(own_stack, calls, hs, dout, rng)
+        return hs
+    try:
+        base, = through_own_blocks([[flat[0]]])
+        if mismatch(base, stack(flat[0], layers)[0]).any():  # the student's forward is wrong
+            own, = numerical_gradients(through_own_blocks, [flat[0]], [0], dout)
+            if norm_relative_error(chain(own_inputs=True), own) <= GRAD_TOL:
+                return  # right for the student's own (wrong) forward, charged there
+    except Inconsistent:
+        raise
+    except Fail:
+        pass
     plain = plain_stack_gradient(flat[0], layers, dout)
     size = np.linalg.norm(g) / np.linalg.norm(dout)
     assert_gradient(g, numeric, f"dx through {depth} residual blocks", alternatives=[
@@ -224,12 +324,22 @@ def hidden_backward(student, rng, ref):
     n, d, hidden = (int(v) for v in rng.integers(2, 8, size=3))
     args = away_from_kinks(rng, lambda: block(rng, n, d, hidden))
     dout = rng.normal(size=(n, d))
-    _, cache = forward(student, args)
+    raw = backward(student, dout, cache_of(student, args))
     expected = ref.residual_backward(dout, ref.residual_forward(*args)[1])
     wrong = mistakes(args, dout)
     wrong["dx"].append((expected[0] - dout, "the skip path is missing from dx: add dout"))
-    for got, e, name in zip(backward(student, dout, cache, args), expected, NAMES):
-        assert_close(got, e, f"{name} for N, D, H = {n}, {d}, {hidden}", alternatives=wrong[name])
+    own = None
+    for i, (e, name) in enumerate(zip(expected, NAMES)):
+        got = grad(raw, i, e.shape)
+        try:
+            assert_close(got, e, f"{name} for N, D, H = {n}, {d}, {hidden}",
+                         alternatives=wrong[name])
+        except Fail:
+            if own is None:  # the gradient of the student's own forward, if it is usable
+                own = own_gradients(outputs(student), args, range(5), dout, rng,
+                                    formula(*args)) or ()
+            if not own or not norm_relative_error(got, own[i]) <= GRAD_TOL:
+                raise
 
 
 CHECKS = [
@@ -237,11 +347,15 @@ CHECKS = [
     Check("backward: dx matches the numerical gradient", "residual_backward", 1.5, backward_dx),
     Check("backward: dW1, db1, dW2, db2 match numerical gradients", "residual_backward", 2,
           backward_params),
-    Check("identity: zero weights give out = x and dx = dout exactly", "residual_backward", 1,
+    Check("forward: zero weights give out = x exactly", "residual_forward", 0.5,
+          identity_forward),
+    Check("backward: zero weights give dx = dout exactly", "residual_backward", 0.5,
           identity_path),
+    Check("backward: the gate at pre-activations of +-5e-10 and +-1e-12", "residual_backward",
+          0.5, near_kink),
     Check("backward: uses the cache it is given", "residual_backward", 0.5,
           cache_of_its_own_call),
-    Check("composite: the gradient survives 10 stacked blocks", "residual_backward", 1.5,
+    Check("composite: the gradient survives 10 stacked blocks", "residual_backward", 1,
           deep_stack),
     Check("hidden: forward on fresh inputs", "residual_forward", 0.5, hidden_forward, hidden=True),
     Check("hidden: backward on fresh inputs", "residual_backward", 1.5, hidden_backward,

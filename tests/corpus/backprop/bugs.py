@@ -167,7 +167,7 @@ def mlp_loss_and_grads(params, x, y):
     return loss, grads
 '''),
     dict(name="delta recursion with the activations instead of the pre-activations",
-         function="mlp_loss_and_grads", message="delta recursion to the layers below is broken", code='''
+         function="mlp_loss_and_grads", message="passing the delta down", code='''
 def mlp_loss_and_grads(params, x, y):
     activations, zs = [x], []
     for w, b in params:
@@ -269,9 +269,19 @@ def mlp_loss_and_grads(params, x, y):
             delta = hidden_delta(delta, params[l][0], zs[l - 1])
     return loss, grads
 '''),
-    dict(name='db squeezed to a scalar for a layer of width 1', function='mlp_loss_and_grads',
+    dict(name='db squeezed to a scalar for a layer of width 1', function='layer_grads',
          message='a dimension of size 1 was dropped', code='''
 def layer_grads(delta, a_prev):
     return delta.T @ a_prev, np.squeeze(delta.sum(axis=0, keepdims=True))
+'''),
+]
+
+# Charged once, where they are, with the cause they have (issue 10).
+BUGS += [
+    dict(name='layer_grads averages over the batch (used by mlp_loss_and_grads)',
+         function='layer_grads', message='averaged over the batch', code='''
+def layer_grads(delta, a_prev):
+    n = len(delta)
+    return delta.T @ a_prev / n, delta.sum(axis=0) / n
 '''),
 ]

@@ -4,7 +4,10 @@ failing check must name; `message` a phrase its message must contain (case-insen
 
 BUGS = [
     # -- batchnorm_forward ----------------------------------------------------------------------
-    dict(name="unbiased variance in the forward pass", function="batchnorm_forward",
+    dict(name="unbiased variance in the forward pass",
+         also_charges=("the cache holds the unbiased std, and the unchanged backward's formula assumes "
+                       "the biased one: it is the gradient of neither forward"),
+         function="batchnorm_forward",
          message="unbiased (N - 1) variance", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
@@ -13,7 +16,10 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     x_hat = (x - mu) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
 '''),
-    dict(name="eps outside the square root", function="batchnorm_forward",
+    dict(name="eps outside the square root",
+         also_charges=("the cache holds 1 / (sqrt(var) + eps), and the unchanged backward "
+                       "differentiates 1 / sqrt(var + eps): the gradient of neither forward"),
+         function="batchnorm_forward",
          message="eps is outside", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
@@ -22,14 +28,20 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     x_hat = (x - mu) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
 '''),
-    dict(name="eps outside via np.std", function="batchnorm_forward",
+    dict(name="eps outside via np.std",
+         also_charges=("the cache holds 1 / (std + eps), and the unchanged backward differentiates 1 / "
+                       "sqrt(var + eps): the gradient of neither forward"),
+         function="batchnorm_forward",
          message="eps is outside", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     std = x.std(axis=0) + eps
     x_hat = (x - x.mean(axis=0)) / std
     return gamma * x_hat + beta, (x_hat, gamma, 1.0 / std)
 '''),
-    dict(name="statistics over axis 1", function="batchnorm_forward", message="axis=0", code='''
+    dict(name="statistics over axis 1",
+         also_charges=("the cache holds per-example statistics, and the unchanged backward sums over "
+                       "the batch: the gradient of neither forward"),
+         function="batchnorm_forward", message="axis=0", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=1, keepdims=True)
     var = x.var(axis=1, keepdims=True)
@@ -57,7 +69,10 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     return gamma * x_hat + beta, (x_hat, gamma, inv_std)
 '''),
 
-    dict(name="statistics over the whole array (no axis)", function="batchnorm_forward",
+    dict(name="statistics over the whole array (no axis)",
+         also_charges=("the cache holds whole-array statistics, and the unchanged backward sums per "
+                       "feature: the gradient of neither forward"),
+         function="batchnorm_forward",
          message="axis=0", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = np.mean(x)
@@ -89,7 +104,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="backward without the path through the variance", function="batchnorm_backward",
-         message="through the batch variance", code='''
+         message="path through the batch variance is missing", code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
@@ -99,7 +114,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="backward treats mu and var as constants", function="batchnorm_backward",
-         message="through the batch mean is missing", code='''
+         message="paths through the batch mean and variance are missing", code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
@@ -169,7 +184,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="staged backward: factor 2 of d var / d x forgotten", function="batchnorm_backward",
-         message="through the batch variance", code='''
+         message="batch variance's path", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     xmu = x - mu
@@ -192,7 +207,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="staged backward: sign of d sqrt(var) / d var wrong", function="batchnorm_backward",
-         message="through the batch variance", code='''
+         message="batch variance's path", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     xmu = x - mu
@@ -215,7 +230,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 '''),
     dict(name="backward recomputes the std without eps", function="batchnorm_backward",
-         message="missing or misplaced", code='''
+         message="sqrt(var) without eps", code='''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     var = x.var(axis=0)
@@ -235,7 +250,7 @@ def batchnorm_backward(dout, cache):
 '''),
 
     dict(name="mean path summed instead of averaged", function="batchnorm_backward",
-         message="through the batch mean", code='''
+         message="summed over the batch (g.sum)", code='''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
@@ -412,6 +427,49 @@ def batchnorm_backward(dout, cache):
     dgamma = (dout * x_hat).sum(axis=0)
     g = dout * gamma
     dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+]
+
+# Charged once, where they are, with the cause they have (issue 10).
+BUGS += [
+    dict(name='forward computed in float32 and returned as float64', function='batchnorm_forward',
+         message='float32', code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    x32 = x.astype(np.float32)
+    mu = x32.mean(axis=0)
+    var = x32.var(axis=0)
+    inv_std = (1.0 / np.sqrt(var + np.float32(eps))).astype(np.float64)
+    x_hat = ((x32 - mu) * inv_std.astype(np.float32)).astype(np.float64)
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+    dict(name='forward without eps (the backward is the gradient of that forward)',
+         function='batchnorm_forward', message='eps = 0', code='''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(x.var(axis=0))
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+'''),
+    dict(name='dgamma kept 2-D (keepdims=True)', function='batchnorm_backward',
+         message='dgamma has shape (1, 3)', code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0, keepdims=True)
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+'''),
+    dict(name='backward means over axis 1', function='batchnorm_backward', message='axis=1',
+         code='''
+def batchnorm_backward(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=1, keepdims=True)
+                    - x_hat * (g * x_hat).mean(axis=1, keepdims=True))
     return dx, dgamma, dbeta
 '''),
 ]

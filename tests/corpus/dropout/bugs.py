@@ -373,3 +373,49 @@ def dropout_forward(x, p, train=False, rng=None):
     return x * mask, mask
 '''),
 ]
+
+# Charged once, where they are, with the cause they have (issue 10).
+BUGS += [
+    dict(name='mask drawn from a normal distribution (z < 1 - p)', function='dropout_forward',
+         message='normal distribution', code='''
+def dropout_forward(x, p, train=True, rng=None):
+    if not 0 <= p < 1:
+        raise ValueError(f"p must be in [0, 1), got {p}")
+    if not train:
+        return x.copy(), None
+    rng = np.random.default_rng() if rng is None else rng
+    keep = rng.standard_normal(x.shape) < 1 - p
+    return x * keep / (1 - p), (keep, p)
+
+
+def dropout_backward(dout, cache):
+    if cache is None:
+        return dout.copy()
+    keep, p = cache
+    return dout * keep / (1 - p)
+'''),
+    dict(name='backward returns dout unchanged', function='dropout_backward',
+         message='dx is dout unchanged', code='''
+def dropout_backward(dout, cache):
+    return dout.copy()
+'''),
+    dict(name='backward uses the rate of the last forward call (kept in a global)',
+         function='dropout_backward', message='dx with p = 0.2', code='''
+_P = [0.5]
+def dropout_forward(x, p, train=True, rng=None):
+    if not 0 <= p < 1:
+        raise ValueError(f"p must be in [0, 1), got {p}")
+    _P[0] = p
+    if not train:
+        return x.copy(), None
+    rng = np.random.default_rng() if rng is None else rng
+    keep = rng.random(x.shape) >= p
+    return x * keep / (1 - p), keep
+
+
+def dropout_backward(dout, cache):
+    if cache is None:
+        return dout.copy()
+    return dout * cache / (1 - _P[0])
+'''),
+]

@@ -258,3 +258,19 @@ def numerical_jacobian(f, x, h=1e-4):
     return np.stack(columns, axis=1)
 '''),
 ]
+
+# Charged once, where they are, with the cause they have (issue 10).
+BUGS += [
+    dict(name='step relative to |x_j|', function='numerical_jacobian', message='relative to x',
+         code='''
+def numerical_jacobian(f, x, h=1e-6):
+    x = np.asarray(x, dtype=float)
+    cols = []
+    for j in range(len(x)):
+        step = h * abs(x[j])
+        e = np.zeros_like(x)
+        e[j] = step
+        cols.append((f(x + e) - f(x - e)) / (2 * step))
+    return np.stack(cols, axis=1)
+'''),
+]

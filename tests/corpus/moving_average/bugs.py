@@ -197,3 +197,4 @@ def ema_bias_corrected(thetas, beta):
     return out
 '''),
 ]
+

@@ -137,3 +137,27 @@ def relu_backward(dout, cache):
     return dout * (_LAST_X > 0)
 '''),
 ]
+
+# Charged once, where they are, with the cause they have (issue 10).
+BUGS += [
+    dict(name='backward with the sign flipped', function='relu_backward', message='wrong sign',
+         code='''
+def relu_backward(dout, cache):
+    return -dout * (cache > 0)
+'''),
+    dict(name='forward with a threshold (x > 1e-8)', function='relu_forward',
+         message='tiny inputs', code='''
+def relu_forward(x):
+    return np.where(x > 1e-8, x, 0.0), x
+'''),
+    dict(name='backward with a threshold (x > 1e-10)', function='relu_backward',
+         message='no threshold', code='''
+def relu_backward(dout, cache):
+    return dout * (cache > 1e-10)
+'''),
+    dict(name='backward clips x at 1e-12 before gating (x >= 1e-12)', function='relu_backward',
+         message='no threshold', code='''
+def relu_backward(dout, cache):
+    return dout * (np.maximum(cache, 1e-12) > 1e-12)
+'''),
+]

@@ -37,7 +37,10 @@ def residual_forward(x, W1, b1, W2, b2):
     z = x @ W1.T + b1
     return x + z @ W2.T + b2, (x, z, z, W1, W2)
 '''),
-    dict(name="b1 missing", function="residual_forward", message="b1 is missing", code='''
+    dict(name="b1 missing",
+         also_charges=("the cache's z lacks b1, so the unchanged backward's db1 is the spec's formula "
+                       "on the wrong z: the gradient of neither forward"),
+         function="residual_forward", message="b1 is missing", code='''
 def residual_forward(x, W1, b1, W2, b2):
     z = x @ W1.T
     h = np.maximum(z, 0.0)
@@ -230,6 +233,19 @@ def residual_backward(dout, cache):
     dW2, db2 = dout.T @ h, np.squeeze(dout.sum(axis=0, keepdims=True))
     dz = (dout @ W2) * (z > 0)
     dW1, db1 = dz.T @ x, np.squeeze(dz.sum(axis=0, keepdims=True))
+    return dout + dz @ W1, dW1, db1, dW2, db2
+'''),
+]
+
+# Charged once, where they are, with the cause they have (issue 10).
+BUGS += [
+    dict(name='backward gate with a threshold (z > 1e-9)', function='residual_backward',
+         message='+-5e-10', code='''
+def residual_backward(dout, cache):
+    x, z, h, W1, W2 = cache
+    dW2, db2 = dout.T @ h, dout.sum(axis=0)
+    dz = (dout @ W2) * (z > 1e-9)
+    dW1, db1 = dz.T @ x, dz.sum(axis=0)
     return dout + dz @ W1, dW1, db1, dW2, db2
 '''),
 ]
