@@ -65,7 +65,7 @@ import matplotlib.pyplot as plt  # noqa: E402,F401  (imported before timing, as 
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402,F401
 
-from grader.checks.core import checks_for, run_check  # noqa: E402
+from grader.checks.core import checks_for, run_checks  # noqa: E402
 from grader.checks.topics import TOPICS  # noqa: E402
 from grader.course.grading import find_solutions, load_reference  # noqa: E402
 from grader.course.nbgrader import TEST_CALL  # noqa: E402
@@ -232,8 +232,8 @@ def floor_one(rec, ref):
                 pass
         middle = time.perf_counter(), time.process_time()
         student = LocalStudent(namespace, module.FUNCTIONS)
-        score = sum(run_check(c, student, rec["topic"], 0, ref).score
-                    for c in checks_for(module, hidden=True))
+        score = sum(r.score for r in run_checks(checks_for(module, hidden=True), student,
+                                                rec["topic"], 0, ref))
         end = time.perf_counter(), time.process_time()
     plt.close("all")
     return ((middle[0] - start[0], middle[1] - start[1]),

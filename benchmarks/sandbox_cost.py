@@ -52,8 +52,7 @@ def in_process(sub, topic, count, ref):
     for _ in range(count):
         start = time.perf_counter()
         student = LocalStudent(namespace, TOPICS[topic].FUNCTIONS)
-        for check in core.checks_for(TOPICS[topic], hidden=True):
-            core.run_check(check, student, topic, 0, ref)
+        core.run_checks(core.checks_for(TOPICS[topic], hidden=True), student, topic, 0, ref)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -3,7 +3,7 @@ grader.checks.core.run_checks, which reports each cause once."""
 from grader.checks.core import checks_for, run_checks
 from grader.checks.topics import TOPICS
 from grader.course import submissions
-from grader.sandbox.student import Student
+from grader.course.grading import open_student
 
 
 def check_source(pool, folder, topic, source, seed=0):
@@ -13,7 +13,7 @@ def check_source(pool, folder, topic, source, seed=0):
     path.write_text(source)
     sub = submissions.load(str(path), topic)
     module = TOPICS[topic]
-    student = Student(pool.zygotes[0], sub, seed=seed, signatures=module.FUNCTIONS)
+    student = open_student(pool.sandbox, 0, sub, seed)
     try:
         return run_checks(checks_for(module, hidden=True), student, topic, seed,
                           pool.references[topic])

@@ -23,8 +23,8 @@ import numpy as np
 def in_batch():
     frame = sys._getframe(1)
     while frame is not None:
-        request = frame.f_locals.get("req")
-        if isinstance(request, dict) and request.get("many"):
+        calls = frame.f_locals.get("arglists")  # the student server's list of calls
+        if isinstance(calls, list) and len(calls) > 1:
             return True
         frame = frame.f_back
     return False

@@ -45,6 +45,12 @@ def error_result(sub, hidden):
             "max_score": max_score(sub.topic, hidden), "error": sub.error, "checks": []}
 
 
+def open_student(sandbox, slot, sub, seed=0):
+    """The functions of submission `sub`, its code run in worker slot `slot` of `sandbox`."""
+    return Student(lambda: sandbox.start(slot, sub.preload), sub.cells, sub.module, seed=seed,
+                   signatures=TOPICS[sub.topic].FUNCTIONS, limits=sandbox.limits)
+
+
 def grade_submission(sandbox, slot, sub, seed, references):
     """All checks of one submission's topic, its code run in worker slot `slot` of `sandbox`.
     `references` maps topic -> module (or is empty)."""
@@ -52,11 +58,10 @@ def grade_submission(sandbox, slot, sub, seed, references):
         return error_result(sub, bool(references))
     topic = TOPICS[sub.topic]
     ref = references.get(sub.topic)
-    student = Student(lambda: sandbox.start(slot, sub.preload), sub.cells, sub.module, seed=seed,
-                      signatures=topic.FUNCTIONS, limits=sandbox.limits)
+    student = open_student(sandbox, slot, sub, seed)
     try:
-        results = [checks_mod.run_check(c, student, sub.topic, seed, ref)
-                   for c in checks_mod.checks_for(topic, hidden=ref is not None)]
+        results = checks_mod.run_checks(checks_mod.checks_for(topic, hidden=ref is not None),
+                                        student, sub.topic, seed, ref)
     finally:
         student.close()
     out = {"submission": sub.path, "student": sub.student, "assignment": sub.assignment,

@@ -73,7 +73,7 @@ def test(topic, function, hidden=False, namespace=None):
         return None
     import inspect
 
-    from ..checks.core import run_check
+    from ..checks.core import run_checks
     from .grading import load_reference
     from .selfcheck import LocalStudent
     from ..checks.topics import TOPICS
@@ -89,7 +89,7 @@ def test(topic, function, hidden=False, namespace=None):
     student = LocalStudent(namespace, module.FUNCTIONS)
     checks = [c for c in module.CHECKS if c.function == function and (hidden or not c.hidden)]
     with quiet():
-        results = [run_check(c, student, topic, 0, ref) for c in checks]
+        results = run_checks(checks, student, topic, 0, ref)
     score = sum(r.score for r in results)
     possible = sum(r.max_score for r in results)
     said = messages_of_this_cell()

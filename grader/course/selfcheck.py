@@ -6,7 +6,7 @@ is judged exactly as the grader would judge it.
 """
 import html
 
-from ..checks.core import checks_for, run_check
+from ..checks.core import checks_for, run_checks
 from ..checks.topics import TOPICS
 from ..sandbox.student import InProcess, Student
 
@@ -20,7 +20,7 @@ def run(topic, namespace, seed=0):
     """CheckResults of the public checks of `topic` on the functions in `namespace`."""
     module = TOPICS[topic]
     student = LocalStudent(namespace, module.FUNCTIONS)
-    return [run_check(c, student, topic, seed) for c in checks_for(module, hidden=False)]
+    return run_checks(checks_for(module, hidden=False), student, topic, seed)
 
 
 class Report:
