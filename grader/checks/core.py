@@ -99,7 +99,8 @@ def run_check(check, student, topic, seed, ref=None):
     result = CheckResult(check.name, check.function, 0.0, float(check.points), False, "",
                          check.hidden)
     try:
-        check.run(student, rng, ref) if check.hidden else check.run(student, rng)
+        with np.errstate(all="ignore"):  # student values may be nan or inf: the checks say so
+            check.run(student, rng, ref) if check.hidden else check.run(student, rng)
     except (Fail, StudentError) as exc:
         result.message = str(exc)
         result.call_failed = isinstance(exc, StudentError)
@@ -141,13 +142,24 @@ def run_checks(checks, student, topic, seed, ref=None):
         elif not result.passed and not result.grader_error:
             cause = _cause(result)
             same = next((r for r in results if not r.passed and not r.waits_for
-                         and _cause(r) == cause and (r.function == result.function
-                                                     or r.call_failed and result.call_failed)),
+                         and (_cause(r) == cause and (r.function == result.function
+                                                      or _shared(r) and _shared(result))
+                              or r.function == result.function and r.call_failed
+                              and first_sentence(r.message) in result.message)),
                         None)
             if same is not None:
                 result.message = f"because of '{same.name}' (the same cause)"
         results.append(result)
     return results
+
+
+def _shared(result):
+    """A failed call whose cause may be the submission's rather than its function's (code that
+    did not load, so nothing is defined; a process that is gone). A function that is not
+    implemented yet, or whose notebook cell was not run yet, is its own cause, however many
+    others are in the same state."""
+    return result.call_failed and not re.search(r"is not (implemented|defined) yet",
+                                                result.message)
 
 
 def _cause(result):
