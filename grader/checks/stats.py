@@ -19,9 +19,10 @@ def kl_bernoulli(a, p):
     return term(a, p) + term(1 - a, 1 - p)
 
 
-def boundary(inside, outside, is_inside, steps=100):
+def boundary(inside, outside, is_inside, steps=60):
     """Bisection between a point where is_inside holds and one where it does not; returns the
-    outer end of the final bracket (so the result itself is outside, i.e. conservative)."""
+    outer end of the final bracket (so the result itself is outside, i.e. conservative). 60
+    halvings take any bracket of these intervals below a float's resolution."""
     for _ in range(steps):
         mid = (inside + outside) / 2
         if is_inside(mid):
