@@ -42,8 +42,7 @@ def test_a_check_that_cannot_use_another_function_is_not_judged_and_points_at_it
     assert (dx.score, dx.passed, dx.waits_for) == (0.0, False, "forward")
     assert dx.message == ("not judged because of 'forward: values': backward needs a usable "
                           "result of forward, so fix that first")
-    assert dx.as_json()["waits_for"] == "forward"
-    assert "waits_for" not in results[0].as_json() and "call_failed" not in results[0].as_json()
+    assert set(dx.as_json()) == {"name", "function", "score", "max_score", "passed", "message"}
     assert results[3].score == 1
 
 

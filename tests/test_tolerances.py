@@ -209,6 +209,26 @@ def test_margin_grad_tol():
     assert best_bug > 100 * T.GRAD_TOL
 
 
+def test_margin_grad_floor():
+    """A ReLU unit almost never active (seed 7090 of the sweep): dW1 ~ 4e-6, so round-off
+    alone gives a relative error of 1.2e-6; the floor accepts it by a wide margin, while a
+    dW1 that is wrong by its own size stays far above the floor."""
+    from grader.checks.core import check_rng
+    from grader.checks.gradcheck import round_off_floor
+    from grader.checks.topics import residual
+    res = ref("residual")
+    rng = check_rng(7090, "residual", "backward: dW1, db1, dW2, db2 match numerical gradients")
+    for size in ((5, 4, 6), (4, 1, 1)):
+        args = residual.away_from_kinks(rng, lambda: residual.block(rng, *size))
+        dout = rng.normal(size=args[0].shape)
+    dw1 = res.residual_backward(dout, res.residual_forward(*args)[1])[1]
+    numeric, = residual.spec_gradients(args, [1], dout)
+    floor = round_off_floor(residual.formula(*args), dout)
+    assert norm_relative_error(dw1, numeric) > T.GRAD_TOL  # the false failure it fixes
+    assert np.linalg.norm(dw1 - numeric) < floor / 1000
+    assert np.linalg.norm(dw1) > 10 * floor  # a dW1 off by its own size still fails
+
+
 def test_margin_locate():
     """LOCATE never decides, and it is looser than GRAD_TOL: a gradient that passes has no
     entry LOCATE would point at, so a failure message always points at wrong entries."""

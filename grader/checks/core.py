@@ -61,10 +61,11 @@ class CheckResult:
     call_failed: bool = False  # the failure is a call that raised or could not run
 
     def as_json(self):
-        """The spec's fields, plus `hidden`, `grader_error` and `waits_for` only when set."""
+        """The spec's fields, plus `hidden` and `grader_error` only when they are true (a check
+        not judged says so in its message)."""
         out = asdict(self)
-        del out["call_failed"]
-        for flag in ("hidden", "grader_error", "waits_for"):
+        del out["call_failed"], out["waits_for"]
+        for flag in ("hidden", "grader_error"):
             if not out[flag]:
                 del out[flag]
         return out

@@ -13,10 +13,10 @@ import numpy as np
 from . import values
 from .compare import Fail, explain, mismatch
 from ..sandbox.student import StudentError
-from .tolerances import GRAD_TOL, H, KINK_MARGIN, LOCATE, RECHECK, RECHECKS
+from .tolerances import GRAD_FLOOR, GRAD_TOL, H, KINK_MARGIN, LOCATE, RECHECK, RECHECKS
 
 __all__ = ["Forward", "Inconsistent", "own_gradients", "numerical_gradients", "assert_gradient",
-           "norm_relative_error",
+           "norm_relative_error", "round_off_floor",
            "avoid_kinks", "H", "GRAD_TOL", "KINK_MARGIN"]
 
 
@@ -142,8 +142,16 @@ def _show(a):
         (" ..." if a.size > 4 else "")
 
 
+def round_off_floor(out, dout, h=H):
+    """The round-off of a central-difference gradient of sum(f * dout) whose value is `out`,
+    as an absolute allowance on the error's norm (GRAD_FLOOR times eps * sum|out * dout| / h
+    per entry)."""
+    terms = float(np.sum(np.abs(np.asarray(out, float) * dout)))
+    return GRAD_FLOOR * np.finfo(float).eps * terms / h
+
+
 def assert_gradient(analytic, numeric, what, factors=(), alternatives=(), tol=GRAD_TOL,
-                    also=None):
+                    also=None, floor=0.0):
     """Fail unless the analytic gradient matches the numerical one (norm-relative error), or
     `also` (the gradient of the student's own forward, when that differs from the spec's: a
     backward right for its own forward is not charged for the forward's mistake).
@@ -162,7 +170,7 @@ def assert_gradient(analytic, numeric, what, factors=(), alternatives=(), tol=GR
     if not np.all(np.isfinite(a)):
         raise Fail(f"{what} {explain(a, n, ~np.isfinite(a))}")
     err = norm_relative_error(a, n)
-    if err <= tol:
+    if err <= tol or np.linalg.norm(a - n) <= floor * np.sqrt(a.size):
         return
     for alt, sentence in alternatives:
         if np.shape(alt) == a.shape and norm_relative_error(a, alt) <= tol:

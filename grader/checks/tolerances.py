@@ -32,6 +32,7 @@ ROW_SUM = 1e-9
 H = 1e-5
 KINK_MARGIN = 100 * H
 GRAD_TOL = 1e-6
+GRAD_FLOOR = 1e3
 LOCATE = Tol(rtol=1e-4, atol=1e-5)
 RECHECK = Tol(rtol=1e-9, atol=1e-9)
 RECHECKS = 3
@@ -72,6 +73,10 @@ WHY = {
                    "straddles it.",
     "GRAD_TOL": "Correct layers gave a norm-relative error of at most 5.1e-10 over 300 seeds, "
                 "so 1e-6 leaves > 1000x margin; real bugs give 1e-2 .. 1.",
+    "GRAD_FLOOR": "A central difference carries round-off of ~eps * sum|f * dout| / h per entry "
+                  "whatever the gradient's size, so a gradient near 0 (a ReLU unit that is "
+                  "almost never active) is accepted within 1000 times that (measured: 1e-11 "
+                  "against a floor of 6e-8, where real bugs are off by the gradient's size).",
     "LOCATE": "Only used to point at which entries are wrong in a failure message, never to "
               "decide a verdict.",
     "RECHECK": "A function gives the same bits for the same input (batched or not); 1e-9 "
