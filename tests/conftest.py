@@ -76,3 +76,12 @@ def filled_notebook(path, source):
     import nbformat
     from grader.course.validate import filled
     return nbformat.writes(filled(nbformat.read(str(path), 4), source))
+
+
+def is_zombie(pid):
+    """The process has ended and waits for its parent to collect its status (or is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True

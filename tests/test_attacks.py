@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, failing, reference_source
+from conftest import ROOT, failing, is_zombie, reference_source
 from grader.course import submissions
 from grader.course.grading import Options, Pool, find_solutions
 from grader.sandbox import isolation
@@ -218,18 +218,10 @@ def processes_of(uids, settle=5.0):
     deadline = time.monotonic() + settle
     while True:
         left = [p for p in os.listdir("/proc") if p.isdigit() and _uid(p) in uids
-                and not _zombie(p)]
+                and not is_zombie(p)]
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.05)
-
-
-def _zombie(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
-    except OSError:
-        return True
 
 
 def _uid(pid):

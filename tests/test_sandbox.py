@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, failing, reference_source
+from conftest import ROOT, failing, is_zombie, reference_source
 from grader.course import submissions
 from grader.course.grading import Options, Pool, find_solutions
 from grader.sandbox.process import Limits, Sandbox
@@ -605,18 +605,9 @@ def leftover_sandbox_processes(pool):
             uid = os.stat(f"/proc/{pid}").st_uid
         except OSError:
             continue
-        if uid in uids and not _zombie(pid):
+        if uid in uids and not is_zombie(pid):
             found.append((int(pid), uid))
     return found
-
-
-def _zombie(pid):
-    """Dead already, waiting for its parent to collect its status."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
-    except OSError:
-        return True
 
 
 def test_hundreds_of_student_processes_in_a_row_never_fail_spuriously():
