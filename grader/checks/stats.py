@@ -5,6 +5,7 @@ A check that counts random events (dropped units, say) must never fail correct c
 implementation is provably at most `alpha` (Chernoff's bound with the exact KL divergence);
 `binomial_outside_probability` computes that probability exactly, to show how conservative it is.
 """
+import functools
 import math
 
 import numpy as np
@@ -32,6 +33,7 @@ def boundary(inside, outside, is_inside, steps=60):
     return outside
 
 
+@functools.lru_cache(maxsize=1024)  # the same few (n, p) come back for every submission
 def binomial_interval(n, p, alpha=FALSE_FAILURE):
     """(lo, hi) with P(K/n < lo) + P(K/n > hi) <= alpha for K ~ Binomial(n, p).
 

@@ -130,6 +130,7 @@ class Group:
     def __init__(self, dirs, hierarchy=None):
         self.dirs = dirs
         self.hierarchy = hierarchy
+        self._usage_fd = None  # cpuacct.usage, kept open: it is read around every call
 
     def limit(self, memory_bytes, processes):
         memory = self.dirs.get("memory")
@@ -149,9 +150,17 @@ class Group:
 
     def cpu_seconds(self):
         try:
-            return int(_read(os.path.join(self.dirs["cpuacct"], "cpuacct.usage"))) / 1e9
-        except (OSError, ValueError):
+            if self._usage_fd is None:
+                self._usage_fd = os.open(os.path.join(self.dirs["cpuacct"], "cpuacct.usage"),
+                                         os.O_RDONLY | os.O_CLOEXEC)
+            return int(os.pread(self._usage_fd, 64, 0)) / 1e9
+        except (OSError, ValueError, KeyError):
             return 0.0
+
+    def _close_usage(self):
+        if self._usage_fd is not None:
+            os.close(self._usage_fd)
+            self._usage_fd = None
 
     def oom_kills(self):
         """How many times the kernel killed a process of this group for lack of memory."""
@@ -196,6 +205,7 @@ class Group:
     def retire(self):
         """SIGKILL what is left and let the hierarchy remove the group once its processes have
         left (at the next group() or close()), so that nobody waits for that."""
+        self._close_usage()
         for pid in self.pids():
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -206,6 +216,7 @@ class Group:
 
     def remove(self, wait=True):
         """Remove the group's folders; True once they are gone. wait=False: one try."""
+        self._close_usage()
         left = []
         for d in sorted(set(self.dirs.values()), reverse=True):
             for _ in range(100 if wait else 1):

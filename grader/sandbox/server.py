@@ -14,6 +14,7 @@ functions (grader.sandbox.calls) and sends back plain values; the grader validat
 arrives.
 """
 import builtins
+import gc
 import io
 import json
 import os
@@ -281,6 +282,7 @@ def run_loader(server, ctl, kill_all):
         elif op == "fork":
             stop_worker()
             _drain(server.req_fd)
+            gc.freeze()  # the loaded state: a worker's collections need not walk (and copy) it
             worker = os.fork()
             if worker == 0:
                 signal.set_wakeup_fd(-1)
