@@ -207,3 +207,16 @@ def test_names_and_messages_that_are_not_valid_text_never_stop_the_files(tmp_pat
     scoresheet.write(str(tmp_path / "scores.csv"), results)
     assert "\\udcff" in (tmp_path / "scores.csv").read_text()
     assert "\\ud800" in (tmp_path / "class.html").read_text()
+
+
+def test_the_json_document_has_one_line_per_result_and_reads_back_whole():
+    import json
+    from grader.course.report import as_json
+    results = [result("ada", "ada/relu.py", "relu", [check("c", True, 1, 1, EVIL + "\n\x1b[2J")]),
+               result("bob", "bob/relu.py", "relu", error="no topic")]
+    meta, protections = {"seed": 3, "hidden_checks": True}, {"uid": "own", "list": [1, 2]}
+    text = as_json(results, protections, meta)
+    assert json.loads(text) == {"results": results, **meta, "isolation": protections}
+    lines = text.splitlines()
+    assert [json.loads(line.strip().rstrip(",")) for line in lines[2:4]] == results
+    assert json.loads(as_json([], None, None)) == {"results": []}

@@ -694,3 +694,55 @@ def test_killing_the_grader_ends_its_student_processes(tmp_path, isolation):
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_with(marker) == []
+
+
+def test_warm_up_leaves_no_trace_and_the_collector_still_works(tmp_path):
+    """The zygote imports and warms numpy and pyplot, and freezes what it holds for the garbage
+    collector; a student process still starts with no figure, the global numpy generator seeded
+    as usual, and a collector that frees cycles."""
+    box = Sandbox(LIMITS)
+    try:
+        sub = submissions.Submission(path="p.py", topic="batchnorm", cells=[submissions.Cell(
+            "p.py", textwrap.dedent("""
+                import gc, weakref
+                import numpy as np
+                import matplotlib.pyplot as plt
+                state = (plt.get_fignums(), float(np.random.random()))
+                def probe():
+                    class Node:
+                        pass
+                    a, b = Node(), Node()
+                    a.other, b.other = b, a
+                    ref = weakref.ref(a)
+                    del a, b
+                    gc.collect()
+                    return [state[0], state[1], gc.isenabled(), ref() is None]
+                """))])
+        student = Student(lambda: box.start(0, preload=["matplotlib.pyplot"]), sub.cells,
+                          sub.module, limits=box.limits, seed=5)
+        try:
+            figures, first_draw, enabled, freed = student.call("probe")
+        finally:
+            student.close()
+        np.random.seed(5)
+        assert figures == [] and first_draw == np.random.random()
+        assert enabled and freed
+    finally:
+        box.close()
+
+
+def test_a_prepared_process_keeps_what_the_zygote_preloaded():
+    """After a submission that needed pyplot, the process prepared for the next one has it too,
+    whatever that next one asks for: a course in which one notebook of eight plots nothing does
+    not throw away a prepared process at every student."""
+    box = Sandbox(LIMITS)
+    try:
+        zygote = box.zygotes[0]
+        if not zygote.protections.get("pid_namespace"):
+            pytest.skip("no pid namespaces: nothing is prepared")
+        box.start(0, preload=["matplotlib.pyplot"]).kill()
+        assert "matplotlib.pyplot" in zygote.prepared[0]
+        box.start(0, preload=()).kill()  # takes the prepared one, prepares the next
+        assert "matplotlib.pyplot" in zygote.prepared[0]
+    finally:
+        box.close()
