@@ -272,6 +272,31 @@ def dropout_backward(dout, cache):
 
 
 def test_an_unusable_forward_leaves_the_backward_unjudged_with_no_points(checks):
-    results = checks("relu", "def relu_forward(x):\n    x[x < 0] = 0\n    return x, x.copy()\n")
+    results = checks("relu", "def relu_forward(x):\n    return np.maximum(x, 0)\n")
     backward = [r for r in results.values() if r.function == "relu_backward"]
     assert backward and all(r.waits_for == "relu_forward" and r.score == 0 for r in backward)
+
+
+def test_a_forward_that_changes_its_input_costs_its_own_points_only(checks):
+    """Changing x in place is the forward's mistake: its checks say so, and the backward is
+    judged on the cache that forward returned (here a usable one)."""
+    results = checks("relu", "def relu_forward(x):\n    x[x < 0] = 0\n    return x, x.copy()\n")
+    assert failing(results) and {results[n].function for n in failing(results)} == {"relu_forward"}
+    assert any("in place" in results[n].message for n in failing(results))
+
+
+def test_a_backward_that_fails_on_the_cache_of_a_forward_that_changes_its_input_is_not_judged(
+        checks):
+    """The forward adds into x through an alias, so its cache no longer holds the input; the
+    (correct) backward gets it wrong, and cannot be blamed: not judged, naming the forward."""
+    results = checks("residual", """
+def residual_forward(x, W1, b1, W2, b2):
+    z = x @ W1.T + b1
+    h = np.maximum(z, 0.0)
+    out = x
+    out += h @ W2.T + b2
+    return out, (x, z, h, W1, W2)
+""")
+    unjudged = [r for r in results.values() if r.function == "residual_backward" and not r.passed]
+    assert unjudged and all(r.waits_for == "residual_forward" and r.score == 0 for r in unjudged)
+    assert all("not judged" in r.message for r in unjudged)

@@ -97,24 +97,41 @@ def run_check(check, student, topic, seed, ref=None):
     rng = check_rng(seed, topic, check.name)
     result = CheckResult(check.name, check.function, 0.0, float(check.points), False, "",
                          check.hidden)
+    watched = hasattr(student, "judging")  # a Student (tests pass simpler stand-ins)
+    if watched:
+        student.judging, student.tainted = check.function, set()
     try:
         with np.errstate(all="ignore"):  # student values may be nan or inf: the checks say so
             check.run(student, rng, ref) if check.hidden else check.run(student, rng)
     except (Fail, StudentError) as exc:
+        culprit = min(student.tainted - {check.function}, default=None) if watched else None
+        if culprit is not None:  # a result it needed came from a call that changed its
+            # arguments in place: that function's own checks fail for it, and this check
+            # cannot tell whose mistake it sees
+            return _not_judged(result, NotJudged(culprit, f"{culprit} changes its arguments in "
+                                                          "place, so what it returned cannot "
+                                                          "be trusted"))
         result.message = str(exc)
         result.call_failed = isinstance(exc, StudentError)
         return result
     except NotJudged as exc:
-        result.message = (f"not judged: {check.function} needs a usable result of "
-                          f"{exc.function}, and {first_sentence(str(exc))}")
-        result.waits_for = exc.function
-        return result
+        return _not_judged(result, exc)
     except Exception as exc:  # a bug in the grader, never the student's fault: make it loud
         result.message = ("grader error (not a problem with your code): "
                           f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=-2)!r}")
         result.grader_error = True
         return result
+    finally:
+        if watched:
+            student.judging = None
     result.score, result.passed = float(check.points), True
+    return result
+
+
+def _not_judged(result, exc):
+    result.message = (f"not judged: {result.function} needs a usable result of {exc.function}, "
+                      f"and {first_sentence(str(exc))}")
+    result.waits_for = exc.function
     return result
 
 

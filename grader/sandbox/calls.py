@@ -17,15 +17,17 @@ ERRSTATE_VALUES = ("raise", "ignore", "warn")
 
 
 def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=frozenset(),
-           student_files=(), passthrough=()):
+           student_files=(), passthrough=(), mutation="fail"):
     """[fn(*args) for args in arglists], watched for changes to the arguments, encoded for the
     wire. `pick=i` keeps element i of each returned tuple; elements at `opaque` positions stay
     behind handles made by `keep`; `skip` holds ids of objects (the student's own caches) whose
-    containers may change. Exceptions of the classes in `passthrough` propagate (Ctrl-C in a
-    student's own kernel); every other BaseException becomes the reply."""
+    containers may change. A change to an argument fails the call, or with mutation="report" is
+    listed beside the value (a result another function's check needs). Exceptions of the
+    classes in `passthrough` propagate (Ctrl-C in a student's own kernel); every other
+    BaseException becomes the reply."""
     errstate = {k: v for k, v in (errstate or {}).items()
                 if k in ERRSTATE_KEYS and v in ERRSTATE_VALUES}
-    results = []
+    results, reported = [], []
     for index, args in enumerate(arglists):
         watched = snapshot(args, skip)
         try:
@@ -36,8 +38,9 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
         except BaseException as exc:
             return {"ok": False, "index": index, "error": describe_exception(exc, student_files)}, []
         mutated = [p[:200] for p in changed(watched)]
-        if mutated:
+        if mutated and mutation != "report":
             return {"ok": False, "index": index, "mutated": mutated[:10]}, []
+        reported += mutated[:10 - len(reported)]
         if pick is not None:
             if not isinstance(value, (tuple, list)) or len(value) <= pick:
                 return {"ok": False, "index": index, "not_tuple": wire.describe_type(value)}, []
@@ -47,7 +50,10 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
         node, buffers = wire.encode(results, keep=keep)
     except wire.WireError as exc:
         return {"ok": False, "unsendable": str(exc)[:200]}, []
-    return {"ok": True, "value": node}, buffers
+    reply = {"ok": True, "value": node}
+    if reported:
+        reply["mutated"] = reported
+    return reply, buffers
 
 
 class CellTimeout(BaseException):
