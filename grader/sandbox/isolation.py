@@ -56,6 +56,10 @@ def unshare(flags):
     _ok(libc.unshare(ctypes.c_int(flags)), "unshare")
 
 
+def setns(fd, nstype):
+    _ok(libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
 def mount(source, target, fstype, flags, data=None):
     enc = lambda s: None if s is None else os.fsencode(s)
     _ok(libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),

@@ -32,6 +32,25 @@ class Plan:
         self.pidns = self.netns = self.ipcns = self.fs = conf["namespaces"] and (self.root or userns)
         self.limits = conf["limits"]
         self.roots = conf["roots"]
+        self.own_pidns, self.pidns_direct_failed = None, False  # see direct_pidns()
+
+    def direct_pidns(self):
+        """As root, the zygote can put its next child in a new pid namespace itself (unshare,
+        fork, then setns back to its own), which saves a launcher process per submission. In a
+        user namespace, setns back to the grader's pid namespace is not allowed."""
+        if not (self.pidns and self.root and not self.userns) or self.pidns_direct_failed:
+            return False
+        if self.own_pidns is None:
+            fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                iso.unshare(iso.CLONE_NEWPID)
+                iso.setns(fd, iso.CLONE_NEWPID)
+            except OSError:
+                os.close(fd)
+                self.pidns_direct_failed = True
+                return False
+            self.own_pidns = fd
+        return True
 
     @property
     def kill_all(self):
@@ -179,6 +198,11 @@ def spawn(plan, conf, join=()):
     nproc_base = (None if join else 0 if plan.uid is not None
                   else iso.count_processes_of(os.getuid()))
     gc.freeze()  # what the zygote holds is never collected in a child: no copy-on-write for it
+    if plan.direct_pidns():
+        os.close(report_r)
+        os.close(report_w)
+        return spawn_direct(plan, conf, join, nproc_base, (req_r, req_w, resp_r, resp_w),
+                            (ctl, ctl_child), (gone_r, gone_w))
     launcher = os.fork()
     if launcher == 0:
         try:
@@ -217,6 +241,51 @@ def spawn(plan, conf, join=()):
         ctl.close()
         raise OSError("could not start a student process")
     pid, workdir = json.loads(report)
+    return pid, workdir, req_w, resp_r, ctl
+
+
+def spawn_direct(plan, conf, join, nproc_base, pipes, sockets, gone):
+    """spawn() without a launcher (see Plan.direct_pidns): the child is PID 1 of a new pid
+    namespace at once, and waits until the zygote has put it in the submission's cgroups
+    (the end of `gone`) before it does anything else."""
+    req_r, req_w, resp_r, resp_w = pipes
+    ctl, ctl_child = sockets
+    gone_r, gone_w = gone
+    workdir = "/tmp" if plan.fs else make_workdir(plan)
+    pid = None
+    iso.unshare(iso.CLONE_NEWPID)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for fd in (req_w, resp_r, gone_w):
+                    os.close(fd)
+                ctl.close()
+                if os.read(gone_r, 1) != b"j":  # the zygote has put it in its cgroups
+                    os._exit(SETUP_FAILED)
+                student_main(plan, conf, req_r, resp_w, ctl_child, workdir, nproc_base, gone_r)
+            finally:
+                os._exit(SETUP_FAILED)
+    finally:
+        if pid != 0:
+            iso.setns(plan.own_pidns, iso.CLONE_NEWPID)
+    for fd in (req_r, resp_w):
+        os.close(fd)
+    ctl_child.close()
+    os.close(gone_r)
+    try:
+        for procs in join:
+            with open(procs, "w") as f:
+                f.write(str(pid))
+    except OSError:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        for fd in (req_w, resp_r, gone_w):
+            os.close(fd)
+        ctl.close()
+        raise
+    os.write(gone_w, b"j")
+    os.close(gone_w)
     return pid, workdir, req_w, resp_r, ctl
 
 
