@@ -746,3 +746,29 @@ def test_a_prepared_process_keeps_what_the_zygote_preloaded():
         assert "matplotlib.pyplot" in zygote.prepared[0]
     finally:
         box.close()
+
+
+def test_student_code_starts_in_its_own_cgroups_as_pid_1():
+    """Where the zygote forks the loader into its pid namespace itself (as root), the loader
+    still runs no code of the student's before it is in the submission's cgroups."""
+    box = Sandbox(LIMITS)
+    try:
+        if box.hierarchy is None or not box.zygotes[0].protections.get("pid_namespace"):
+            pytest.skip("needs cgroups and pid namespaces")
+        sub = submissions.Submission(path="p.py", topic="batchnorm", cells=[submissions.Cell(
+            "p.py", "import os\nimport numpy as np\n"
+                    "AT_IMPORT = (os.getpid(), open('/proc/self/cgroup', 'rb').read())\n"
+                    "def probe():\n"
+                    "    return [AT_IMPORT[0], np.frombuffer(AT_IMPORT[1], dtype=np.uint8)]\n")])
+        student = Student(lambda: box.start(0), sub.cells, sub.module, limits=box.limits)
+        try:
+            pid, groups = student.call("probe")
+        finally:
+            student.close()
+        groups = groups.tobytes().decode()
+        assert pid == 1
+        for controller in ("memory", "pids"):
+            line = next(l for l in groups.splitlines() if controller in l.split(":")[1].split(","))
+            assert f"grader-{os.getpid()}-" in line, (controller, line)
+    finally:
+        box.close()

@@ -300,3 +300,91 @@ def residual_forward(x, W1, b1, W2, b2):
     unjudged = [r for r in results.values() if r.function == "residual_backward" and not r.passed]
     assert unjudged and all(r.waits_for == "residual_forward" and r.score == 0 for r in unjudged)
     assert all("not judged" in r.message for r in unjudged)
+
+
+# -- found by a review: the request must not say how a call will be judged ----------------------
+
+PEEK = '''
+import sys
+
+def _judged_strictly():
+    """What a submission could learn from the call request, if it said how a change to the
+    arguments would be taken: a different answer when another function's check calls it."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if "mutation" in frame.f_locals or "req" in frame.f_locals:
+            seen = frame.f_locals.get("mutation") or frame.f_locals.get("req", {}).get("mutation")
+            if seen is not None:
+                return seen != "report"
+        frame = frame.f_back
+    return True
+'''
+
+
+def test_a_helper_cannot_tell_which_check_calls_it(checks):
+    """A composite that is not done (zero gradients) may pass as 'right given its parts' only
+    if its parts give zeros too; a part that gives zeros only when another check calls it must
+    not turn that into full marks."""
+    results = checks("backprop", PEEK + '''
+def layer_grads(delta, a_prev):
+    if not _judged_strictly():
+        return np.zeros((delta.shape[1], a_prev.shape[1])), np.zeros(delta.shape[1])
+    return delta.T @ a_prev, delta.sum(axis=0)
+
+def mlp_loss_and_grads(params, x, y):
+    activations = [x]
+    for w, b in params:
+        activations.append(sigmoid(activations[-1] @ w.T + b))
+    loss = 0.5 * float(np.sum((activations[-1] - y) ** 2))
+    return loss, [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
+''')
+    assert not all(r.passed for r in results.values() if r.function == "mlp_loss_and_grads")
+
+
+def test_a_function_that_changes_its_own_input_is_charged_whatever_its_parts_do(checks):
+    """ema_bias_corrected writes its result into thetas; an ema that changes thetas too (here
+    only when it could tell that another check calls it) does not excuse it."""
+    results = checks("moving_average", PEEK + '''
+def ema(thetas, beta):
+    thetas = np.asarray(thetas, dtype=float)
+    v, prev = np.empty_like(thetas), np.zeros(thetas.shape[1:])
+    for t in range(len(thetas)):
+        prev = beta * prev + (1 - beta) * thetas[t]
+        v[t] = prev
+    if not _judged_strictly():
+        thetas[...] = 0
+    return v
+
+def ema_bias_corrected(thetas, beta):
+    v = ema(thetas.copy(), beta)
+    t = np.arange(1, len(v) + 1).reshape((-1,) + (1,) * (v.ndim - 1))
+    thetas[...] = v / (1 - beta ** t)
+    return thetas
+''')
+    corrected = [r for r in results.values() if r.function == "ema_bias_corrected"]
+    assert sum(r.score for r in corrected) < sum(r.max_score for r in corrected)
+    assert all(r.passed for r in results.values() if r.function == "ema")
+
+
+def test_a_part_looked_at_for_an_excuse_does_not_hide_the_real_cause(checks):
+    """ema changes thetas in place; ema_bias_corrected does not use it and divides by the wrong
+    power: its message names its own mistake, not ema's."""
+    results = checks("moving_average", '''
+def ema(thetas, beta):
+    v = thetas
+    v[0] = (1 - beta) * thetas[0]
+    for t in range(1, len(v)):
+        v[t] = beta * v[t - 1] + (1 - beta) * v[t]
+    return v
+
+def ema_bias_corrected(thetas, beta):
+    thetas = np.asarray(thetas, dtype=float)
+    out, v = np.empty_like(thetas), np.zeros(thetas.shape[1:])
+    for t in range(1, len(thetas) + 1):
+        v = beta * v + (1 - beta) * thetas[t - 1]
+        out[t - 1] = v / (1 - beta ** (t + 1))
+    return out
+''')
+    first = next(r for r in results.values()
+                 if r.function == "ema_bias_corrected" and not r.passed)
+    assert not first.waits_for and "1 - beta^(t+1)" in first.message

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ..sandbox import probes
-from ..sandbox.student import StudentError
+from ..sandbox.student import StudentError, tolerating_mutation
 from ..sandbox.wire import Generator, Probe as GraderFunction
 from .compare import Fail
 
@@ -81,9 +81,12 @@ class NotJudged(Exception):
 @contextlib.contextmanager
 def using(function):
     """Calls of another student function whose result a check needs: if one of them fails, the
-    check is not judged (NotJudged) instead of blaming the function it is about."""
+    check is not judged (NotJudged) instead of blaming the function it is about. A change such a
+    call makes to its arguments does not stop it (that is `function`'s own checks' failure), but
+    if the check then fails, it is not judged either: the result may be what is wrong."""
     try:
-        yield
+        with tolerating_mutation(function):
+            yield
     except (Fail, StudentError) as exc:
         raise NotJudged(function, str(exc)) from None
 
@@ -97,17 +100,16 @@ def run_check(check, student, topic, seed, ref=None):
     rng = check_rng(seed, topic, check.name)
     result = CheckResult(check.name, check.function, 0.0, float(check.points), False, "",
                          check.hidden)
-    watched = hasattr(student, "judging")  # a Student (tests pass simpler stand-ins)
+    watched = hasattr(student, "tainted")  # a Student (tests pass simpler stand-ins)
     if watched:
-        student.judging, student.tainted = check.function, set()
+        student.tainted = set()
     try:
         with np.errstate(all="ignore"):  # student values may be nan or inf: the checks say so
             check.run(student, rng, ref) if check.hidden else check.run(student, rng)
     except (Fail, StudentError) as exc:
         culprit = min(student.tainted - {check.function}, default=None) if watched else None
-        if culprit is not None:  # a result it needed came from a call that changed its
-            # arguments in place: that function's own checks fail for it, and this check
-            # cannot tell whose mistake it sees
+        if culprit is not None:  # a result it needed (see using) came from a call that changed
+            # its arguments in place: this check cannot tell whose mistake it sees
             return _not_judged(result, NotJudged(culprit, f"{culprit} changes its arguments in "
                                                           "place, so what it returned cannot "
                                                           "be trusted"))
@@ -121,9 +123,6 @@ def run_check(check, student, topic, seed, ref=None):
                           f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=-2)!r}")
         result.grader_error = True
         return result
-    finally:
-        if watched:
-            student.judging = None
     result.score, result.passed = float(check.points), True
     return result
 

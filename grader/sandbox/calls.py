@@ -4,7 +4,8 @@ This is the one place that does it: the sandboxed student server (grader.sandbox
 the self-check in a student's own kernel (grader.sandbox.student.InProcess) both call `invoke`,
 and grader.sandbox.student.Student turns the reply into a value or a StudentError. A reply is a
 plain dict: {"ok": True, "value": wire node} with the array buffers, or {"ok": False, ...} with
-one of "error" (an exception), "mutated" (arguments changed in place), "not_tuple", "unsendable".
+one of "error" (an exception), "not_tuple", "unsendable". A value may come with "mutated": the
+paths of arguments the calls changed in place.
 """
 import types
 
@@ -17,14 +18,14 @@ ERRSTATE_VALUES = ("raise", "ignore", "warn")
 
 
 def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=frozenset(),
-           student_files=(), passthrough=(), mutation="fail"):
+           student_files=(), passthrough=()):
     """[fn(*args) for args in arglists], watched for changes to the arguments, encoded for the
     wire. `pick=i` keeps element i of each returned tuple; elements at `opaque` positions stay
     behind handles made by `keep`; `skip` holds ids of objects (the student's own caches) whose
-    containers may change. A change to an argument fails the call, or with mutation="report" is
-    listed beside the value (a result another function's check needs). Exceptions of the
-    classes in `passthrough` propagate (Ctrl-C in a student's own kernel); every other
-    BaseException becomes the reply."""
+    containers may change. Changes to arguments are listed beside the value ("mutated"): the
+    grader decides whether they fail the call, and nothing in the request tells the student's
+    code which it will be. Exceptions of the classes in `passthrough` propagate (Ctrl-C in a
+    student's own kernel); every other BaseException becomes the reply."""
     errstate = {k: v for k, v in (errstate or {}).items()
                 if k in ERRSTATE_KEYS and v in ERRSTATE_VALUES}
     results, reported = [], []
@@ -37,10 +38,7 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
             raise
         except BaseException as exc:
             return {"ok": False, "index": index, "error": describe_exception(exc, student_files)}, []
-        mutated = [p[:200] for p in changed(watched)]
-        if mutated and mutation != "report":
-            return {"ok": False, "index": index, "mutated": mutated[:10]}, []
-        reported += mutated[:10 - len(reported)]
+        reported += [p[:200] for p in changed(watched)][:10 - len(reported)]
         if pick is not None:
             if not isinstance(value, (tuple, list)) or len(value) <= pick:
                 return {"ok": False, "index": index, "not_tuple": wire.describe_type(value)}, []

@@ -186,8 +186,7 @@ class Server:
         arglists = wire.decode(req["args"], body, self)
         return calls.invoke(fn, arglists, pick=req.get("pick"), opaque=req.get("opaque") or (),
                             errstate=req.get("errstate"), keep=self.keep, skip=self.handle_ids,
-                            student_files=self.student_files, passthrough=self.passthrough,
-                            mutation=req.get("mutation"))
+                            student_files=self.student_files, passthrough=self.passthrough)
 
     def answer(self, req, body):
         try:

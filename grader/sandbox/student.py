@@ -8,12 +8,32 @@ is made by grader.sandbox.calls.invoke and its reply is read here, so both give 
 messages. In the sandbox the code is loaded once; a call that hangs, dies or breaks the protocol
 costs its worker, and the next call gets a fresh worker forked from the loaded state.
 """
+import contextlib
+import contextvars
 import difflib
 import time
 
 from . import wire
 from .process import BadReply, Died, Limits, OutOfMemory, SandboxError, TimedOut
 from .server import Server
+
+
+# Functions whose calls may change their arguments in place without failing (see
+# tolerating_mutation). Decided here, in the grader: the student process always reports such
+# changes, so nothing it receives says which way a call will be judged.
+TOLERATED = contextvars.ContextVar("tolerated", default=frozenset())
+
+
+@contextlib.contextmanager
+def tolerating_mutation(fn):
+    """Calls of `fn` in this block return their value even if they change an argument in place
+    (a result that a check of another function needs; the change is `fn`'s own checks'
+    failure). Such a call adds `fn` to Student.tainted."""
+    token = TOLERATED.set(TOLERATED.get() | {fn})
+    try:
+        yield
+    finally:
+        TOLERATED.reset(token)
 
 
 class StudentError(Exception):
@@ -33,10 +53,6 @@ class StudentError(Exception):
 
     def timed_out(self):
         return self.kind == "TimedOut"
-
-    def mutated(self):
-        """The function changed one of its arguments in place."""
-        return self.kind == "Mutated"
 
     def out_of_memory(self):
         return self.kind in ("MemoryError", "OutOfMemory")
@@ -84,11 +100,8 @@ class Student:
         self.broken = None        # set when the code cannot be loaded or its process is gone
         self.load_errors = []     # exceptions raised by top-level code, as readable lines
         self.functions = []
-        # The function the running check judges (grader.checks.core.run_check sets it). Calls
-        # of other functions are for results that check needs: a change they make to their
-        # arguments is their own check's failure, so it does not fail the call; their names
-        # are kept in `tainted`, since a result that came with one may not be trustworthy.
-        self.judging = None
+        # Functions whose result was taken despite a change to their arguments (see
+        # tolerating_mutation); grader.checks.core.run_check empties it before each check.
         self.tainted = set()
 
     # -- budget --
@@ -143,38 +156,36 @@ class Student:
             self.proc.kill()
 
     # -- calls --
-    def call(self, fn, *args, opaque=(), errstate=None, mutation=None):
+    def call(self, fn, *args, opaque=(), errstate=None):
         """fn(*args) in the student process. Elements `opaque` of a returned tuple (caches) stay
         in the student process whatever their type, and come back as wire.Opaque handles.
         `errstate` (e.g. {"over": "raise"}) is numpy's floating-point error handling during the
-        call. mutation="report": a change to an argument does not fail the call (see
-        `judging`)."""
-        return self._call(fn, [list(args)], pick=None, opaque=opaque, errstate=errstate,
-                          mutation=mutation)[0]
+        call."""
+        return self._call(fn, [list(args)], pick=None, opaque=opaque, errstate=errstate)[0]
 
     def call_many(self, fn, arglists, pick=None):
         """[fn(*args) for args in arglists] in one round trip; `pick=i` keeps only element i of
         each returned tuple (the output of a forward function, say)."""
         return self._call(fn, [list(a) for a in arglists], pick=pick, opaque=(), many=True)
 
-    def _call(self, fn, arglists, pick, opaque, errstate=None, many=False, mutation=None):
+    def _call(self, fn, arglists, pick, opaque, errstate=None, many=False):
         self._ensure_loaded()
         node, buffers = wire.encode(arglists)
         cpu, wall = self._budget(self.limits.call_seconds * (10 if many else 1))
-        others = self.judging is not None and fn != self.judging
         try:
             reply, body = self.proc.call(
                 {"op": "call", "fn": fn, "args": node, "pick": pick, "opaque": list(opaque),
-                 "errstate": errstate, "mutation": "report" if others else mutation or "fail"},
-                buffers, cpu_limit=cpu, wall_limit=wall)
+                 "errstate": errstate}, buffers, cpu_limit=cpu, wall_limit=wall)
         except SandboxError as exc:
             if not self.proc.alive:
                 self.broken = f"your code's process {_how(exc)}; nothing more could be run"
             raise StudentError(f"while running {fn}, the process {_how(exc)}",
                                kind=type(exc).__name__)
+        if reply.get("ok") and reply.get("mutated"):
+            if fn not in TOLERATED.get():
+                raise StudentError(self._describe_failure(fn, reply), kind="Mutated")
+            self.tainted.add(fn)
         if reply.get("ok"):
-            if others and reply.get("mutated"):
-                self.tainted.add(fn)
             try:
                 value = wire.decode(reply.get("value"), body)
             except wire.WireError as exc:
@@ -183,8 +194,7 @@ class Student:
                 raise StudentError(f"while running {fn}, the process broke the grading protocol")
             return value
         error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-        kind = "Mutated" if "mutated" in reply else (
-            error.get("type") if isinstance(error.get("type"), str) else None)
+        kind = error.get("type") if isinstance(error.get("type"), str) else None
         bases = [b[:80] for b in _list(error.get("bases"))[:20] if isinstance(b, str)]
         raise StudentError(self._describe_failure(fn, reply), kind=kind and kind[:80], bases=bases)
 

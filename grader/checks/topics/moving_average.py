@@ -96,19 +96,13 @@ def own_ema(student, thetas, beta):
 
 
 def corrected_call(student, thetas, beta):
-    """ema_bias_corrected(thetas, beta); if it fails where ema fails too, it is not judged. If it
-    changes thetas in place and so does ema, the change is ema's (charged there), and this
-    function is judged on what it returns."""
+    """ema_bias_corrected(thetas, beta); if it fails where ema fails too, it is not judged."""
     try:
         return call(student, "ema_bias_corrected", thetas, beta)
     except (Fail, StudentError) as exc:
         if isinstance(exc, StudentError) and exc.timed_out():
             raise
         own_ema(student, thetas, beta)
-        if isinstance(exc, StudentError) and exc.mutated() and "ema" in student.tainted:
-            return values.array(student.call("ema_bias_corrected", thetas, beta,
-                                              mutation="report"),
-                                "ema_bias_corrected(thetas, beta)", shape=np.shape(thetas))
         raise
 
 
