@@ -326,3 +326,38 @@ def test_margin_variance_path():
         bug = min(bug, np.max(np.abs((no_var * centered).sum(0)) / size))
     assert worst < T.VARIANCE_PATH / 100
     assert bug > 5 * T.VARIANCE_PATH
+
+
+def test_margin_long_sequence_cpu():
+    """The slowest correct ema at T = 40000 against the CPU limit of that call, and a weighted
+    sum recomputed at every step (timed at T = 10000, then scaled by (40000 / 10000)^2, which
+    understates it: its powers get slower as t grows)."""
+    import time
+    from conftest import CORPUS
+    from grader.checks.topics import moving_average
+    thetas = np.random.default_rng(0).normal(size=moving_average.LONG_T)
+    slowest = 0.0
+    for path in [SOLUTIONS + "/moving_average.py", *sorted(
+            str(p) for p in (CORPUS / "moving_average").glob("correct_*.py"))]:
+        namespace = {"__name__": "alternative"}
+        exec(compile(open(path).read(), path, "exec"), namespace)
+        for fn in ("ema", "ema_bias_corrected"):
+            start = time.process_time()
+            namespace[fn](thetas.copy(), moving_average.LONG_BETA)
+            slowest = max(slowest, time.process_time() - start)
+    assert slowest < T.LONG_SEQUENCE_CPU / 5
+    quadratic = next(b for b in corpus_bugs("moving_average") if "O(T^2)" in b["name"])
+    namespace = {"np": np, "__name__": "bug"}
+    exec(quadratic["code"], namespace)
+    start = time.process_time()
+    namespace["ema_bias_corrected"](thetas[:10000].copy(), moving_average.LONG_BETA)
+    assert (time.process_time() - start) * 16 > 2 * T.LONG_SEQUENCE_CPU
+
+
+def corpus_bugs(topic):
+    import importlib.util
+    from conftest import CORPUS
+    spec = importlib.util.spec_from_file_location(f"bugs_{topic}", CORPUS / topic / "bugs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BUGS

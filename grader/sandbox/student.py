@@ -105,10 +105,10 @@ class Student:
         self.tainted = set()
 
     # -- budget --
-    def _budget(self, wanted):
-        """(CPU limit, wall limit) of the next call: `wanted` seconds, within what is left of
-        the submission's budget (its processes' CPU time plus the grader's own work on it,
-        with a wall-clock backstop)."""
+    def _budget(self, wanted, cpu_wanted=None):
+        """(CPU limit, wall limit) of the next call: `wanted` seconds (`cpu_wanted` where CPU
+        time is counted), within what is left of the submission's budget (its processes' CPU
+        time plus the grader's own work on it, with a wall-clock backstop)."""
         budget = self.limits.submission_seconds
         used_wall = time.monotonic() - self.started
         cpu = self.proc.cpu_seconds() if self.proc is not None else None
@@ -117,6 +117,7 @@ class Student:
             if left <= 0:
                 raise self._over_budget()
             return None, min(wanted, left)
+        wanted = min(wanted, cpu_wanted or wanted)
         left = budget - cpu - (time.thread_time() - self.grader_cpu_start)
         wall_left = self.limits.wall(budget) - used_wall
         if left <= 0 or wall_left <= 0:
@@ -156,22 +157,24 @@ class Student:
             self.proc.kill()
 
     # -- calls --
-    def call(self, fn, *args, opaque=(), errstate=None):
+    def call(self, fn, *args, opaque=(), errstate=None, cpu_seconds=None):
         """fn(*args) in the student process. Elements `opaque` of a returned tuple (caches) stay
         in the student process whatever their type, and come back as wire.Opaque handles.
         `errstate` (e.g. {"over": "raise"}) is numpy's floating-point error handling during the
-        call."""
-        return self._call(fn, [list(args)], pick=None, opaque=opaque, errstate=errstate)[0]
+        call. `cpu_seconds`: a tighter time limit for this call, applied only where the
+        submission's CPU time is counted (a busy machine cannot make CPU time run out)."""
+        return self._call(fn, [list(args)], pick=None, opaque=opaque, errstate=errstate,
+                          cpu_seconds=cpu_seconds)[0]
 
     def call_many(self, fn, arglists, pick=None):
         """[fn(*args) for args in arglists] in one round trip; `pick=i` keeps only element i of
         each returned tuple (the output of a forward function, say)."""
         return self._call(fn, [list(a) for a in arglists], pick=pick, opaque=(), many=True)
 
-    def _call(self, fn, arglists, pick, opaque, errstate=None, many=False):
+    def _call(self, fn, arglists, pick, opaque, errstate=None, many=False, cpu_seconds=None):
         self._ensure_loaded()
         node, buffers = wire.encode(arglists)
-        cpu, wall = self._budget(self.limits.call_seconds * (10 if many else 1))
+        cpu, wall = self._budget(self.limits.call_seconds * (10 if many else 1), cpu_seconds)
         try:
             reply, body = self.proc.call(
                 {"op": "call", "fn": fn, "args": node, "pick": pick, "opaque": list(opaque),

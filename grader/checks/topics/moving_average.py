@@ -8,6 +8,7 @@ import numpy as np
 from .. import values
 from ..core import Check, NotJudged, StudentError
 from ..compare import Fail, agrees, assert_close, mismatch
+from ..tolerances import LONG_SEQUENCE_CPU
 
 ID = "moving_average"
 TITLE = "Moving averages"
@@ -81,28 +82,28 @@ def corrected_alternatives(thetas, beta):
     ]
 
 
-def call(student, fn, thetas, beta):
-    return values.array(student.call(fn, thetas, beta), f"{fn}(thetas, beta)",
-                        shape=np.shape(thetas))
+def call(student, fn, thetas, beta, cpu_seconds=None):
+    return values.array(student.call(fn, thetas, beta, cpu_seconds=cpu_seconds),
+                        f"{fn}(thetas, beta)", shape=np.shape(thetas))
 
 
-def own_ema(student, thetas, beta):
+def own_ema(student, thetas, beta, cpu_seconds=None):
     """The student's own ema of these thetas, or NotJudged if it fails on them (then a failure
     of ema_bias_corrected, which is usually built on it, may be ema's)."""
     try:
-        return call(student, "ema", thetas, beta)
+        return call(student, "ema", thetas, beta, cpu_seconds)
     except (Fail, StudentError) as exc:
         raise NotJudged("ema", f"ema fails on these inputs too ({exc})") from None
 
 
-def corrected_call(student, thetas, beta):
+def corrected_call(student, thetas, beta, cpu_seconds=None):
     """ema_bias_corrected(thetas, beta); if it fails where ema fails too, it is not judged."""
     try:
-        return call(student, "ema_bias_corrected", thetas, beta)
+        return call(student, "ema_bias_corrected", thetas, beta, cpu_seconds)
     except (Fail, StudentError) as exc:
         if isinstance(exc, StudentError) and exc.timed_out():
             raise
-        own_ema(student, thetas, beta)
+        own_ema(student, thetas, beta, cpu_seconds)
         raise
 
 
@@ -186,7 +187,7 @@ def corrected_beta_zero(student, rng):
 
 # A long sequence: T = 40000 with beta = 0.9. beta^-t overflows from t = 6737 on (0.9^-t >
 # 1.8e308), and a weighted sum recomputed at every step (about 2T^2 powers) takes about a minute,
-# several times the call limit, while one pass takes about 10 ms.
+# several times the call limit, while one pass takes about 10 ms (LONG_SEQUENCE_CPU).
 LONG_T, LONG_BETA = 40_000, 0.9
 
 
@@ -198,11 +199,11 @@ def long_sequence(fn):
     def check(student, rng):
         thetas, beta = rng.normal(size=LONG_T), LONG_BETA
         try:
-            got = corrected_call(student, thetas, beta) if bias_corrected else \
-                call(student, fn, thetas, beta)
+            got = corrected_call(student, thetas, beta, LONG_SEQUENCE_CPU) if bias_corrected \
+                else call(student, fn, thetas, beta, LONG_SEQUENCE_CPU)
         except StudentError as exc:
             if (exc.timed_out() or exc.out_of_memory()) and bias_corrected:
-                own_ema(student, thetas, beta)  # not judged if ema is what is slow
+                own_ema(student, thetas, beta, LONG_SEQUENCE_CPU)  # not judged if ema is slow
             if exc.timed_out() or exc.out_of_memory():
                 raise Fail(f"{exc}: for T = {LONG_T} the work must grow like T, not T^2: "
                            "compute the average in one pass with the recursion v_t = "
@@ -227,7 +228,7 @@ def long_sequence(fn):
         if bias_corrected:
             tail /= 1 - beta ** (t_total - np.array([2, 1, 0]))
         if bias_corrected and mismatch(got[-3:], tail).any():
-            v = own_ema(student, thetas, beta)
+            v = own_ema(student, thetas, beta, LONG_SEQUENCE_CPU)
             if agrees(got[-3:], corrected(v, beta)[-3:]):
                 return  # the correction of its own ema, whose mistake is charged to ema
         assert_close(got[-3:], tail, f"the last 3 values of {fn} for T = {LONG_T}")
