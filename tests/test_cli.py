@@ -133,7 +133,9 @@ def test_ctrl_c_at_any_moment_ends_with_one_line(klass, delay):
     _, err = proc.communicate(timeout=120)
     if proc.returncode == 0:
         return  # it had finished already (a fast machine): nothing to interrupt
-    assert proc.returncode == 130, err
+    # 130, or ended by the SIGINT itself once Python has handed the signal back at exit (a
+    # shell reports both as status 130)
+    assert proc.returncode in (130, -signal.SIGINT), err
     assert len(err.splitlines()) == 1 and "Traceback" not in err and "interrupted" in err, err
 
 
