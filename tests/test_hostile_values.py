@@ -69,6 +69,9 @@ class HostileStudent:
     def call_many(self, fn, arglists, pick=None):
         return [self.make(args) for args in arglists]
 
+    def fresh_worker(self):
+        pass
+
 
 @pytest.mark.parametrize("kind", HOSTILE)
 @pytest.mark.parametrize("topic", TOPICS)

@@ -388,3 +388,29 @@ def ema_bias_corrected(thetas, beta):
     first = next(r for r in results.values()
                  if r.function == "ema_bias_corrected" and not r.passed)
     assert not first.waits_for and "1 - beta^(t+1)" in first.message
+
+
+def test_a_part_that_remembers_what_the_composite_was_given_excuses_nothing(checks):
+    """ema_bias_corrected returns zeros; ema is right, except for inputs it has seen
+    ema_bias_corrected receive, where it returns zeros too, so that the composite would look
+    right given its parts. Parts are asked in a fresh worker, which has seen nothing."""
+    results = checks("moving_average", '''
+_SEEN = []
+
+def ema(thetas, beta):
+    thetas = np.asarray(thetas, dtype=float)
+    if any(s.shape == thetas.shape and np.array_equal(s, thetas) for s in _SEEN):
+        return np.zeros_like(thetas)
+    v, prev = np.empty_like(thetas), np.zeros(thetas.shape[1:])
+    for t in range(len(thetas)):
+        prev = beta * prev + (1 - beta) * thetas[t]
+        v[t] = prev
+    return v
+
+def ema_bias_corrected(thetas, beta):
+    _SEEN.append(np.array(thetas, dtype=float))
+    return np.zeros(np.shape(thetas))
+''')
+    corrected = [r for r in results.values() if r.function == "ema_bias_corrected"]
+    assert sum(r.score for r in corrected) == 0, [(r.name, r.message) for r in corrected
+                                                  if r.passed]

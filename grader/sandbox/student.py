@@ -156,6 +156,14 @@ class Student:
         if self.proc is not None:
             self.proc.kill()
 
+    def fresh_worker(self):
+        """The next calls go to a new worker forked from the loaded state: nothing a function
+        kept from earlier calls (such as the inputs another function was just called with) can
+        shape its answers. For a function used as a part of another, whose answer may excuse
+        the other. (In-process, for self-checks, there is only the one state.)"""
+        if self.proc is not None and hasattr(self.proc, "end_worker"):
+            self.proc.end_worker()
+
     # -- calls --
     def call(self, fn, *args, opaque=(), errstate=None, cpu_seconds=None):
         """fn(*args) in the student process. Elements `opaque` of a returned tuple (caches) stay

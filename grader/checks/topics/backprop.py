@@ -64,6 +64,7 @@ def array(student, fn, shape, *args):
 def part(student, fn, shape, *args):
     """A student function used as a part of another (None if it fails: then the other is judged
     against the spec alone)."""
+    student.fresh_worker()  # not a part that remembers what the other was given
     try:
         return array(student, fn, shape, *args)
     except (Fail, StudentError):
@@ -76,6 +77,7 @@ def by_parts(student, params, x, y, shaped=True):
     given its parts is not charged for a part's mistake. Raises NotJudged naming the first part
     that fails on these inputs."""
     step = "sigmoid"
+    student.fresh_worker()  # not parts that remember what the composite was given
     try:
         zs, acts = [], [x]
         for w, b in params:

@@ -90,6 +90,7 @@ def call(student, fn, thetas, beta, cpu_seconds=None):
 def own_ema(student, thetas, beta, cpu_seconds=None):
     """The student's own ema of these thetas, or NotJudged if it fails on them (then a failure
     of ema_bias_corrected, which is usually built on it, may be ema's)."""
+    student.fresh_worker()  # not an ema that remembers what ema_bias_corrected was given
     try:
         return call(student, "ema", thetas, beta, cpu_seconds)
     except (Fail, StudentError) as exc:
