@@ -414,3 +414,28 @@ def ema_bias_corrected(thetas, beta):
     corrected = [r for r in results.values() if r.function == "ema_bias_corrected"]
     assert sum(r.score for r in corrected) == 0, [(r.name, r.message) for r in corrected
                                                   if r.passed]
+
+
+def test_a_forward_cannot_tell_its_own_checks_from_a_backward_check_asking_it(checks):
+    """relu_forward answers honestly when called the way its own checks call it and as the
+    identity otherwise, so that a backward returning dout unchanged would look right for 'its
+    own forward'. Every single call of a function looks the same, so this earns nothing."""
+    results = checks("relu", '''
+import sys
+
+def relu_forward(x):
+    frame = sys._getframe(1)
+    while frame is not None and "req" not in frame.f_locals:
+        frame = frame.f_back
+    req = frame.f_locals["req"] if frame is not None else {}
+    if req.get("opaque") != [1] or req.get("pick") is not None:
+        return x.copy(), None
+    return np.maximum(x, 0), x.copy()
+
+def relu_backward(dout, cache):
+    return dout.copy()
+''')
+    backward = [r for r in results.values() if r.function == "relu_backward"]
+    forward = [r for r in results.values() if r.function == "relu_forward"]
+    assert sum(r.score for r in backward) <= 0.5 * sum(r.max_score for r in backward)
+    assert all(r.passed for r in forward)

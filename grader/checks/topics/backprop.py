@@ -417,7 +417,7 @@ def check_gradients(student, rng, params, x, y, where=""):
 
 def own_loss_gradients(student, arrays, x, y, rng):
     """Numerical gradients of the student's own loss, or None where it is the spec's loss."""
-    loss = Forward(student, "mlp_loss_and_grads", pick=0, extra=(x, y),
+    loss = Forward(student, "mlp_loss_and_grads", pick=0, extra=(x, y), opaque=(),
                    prepare=lambda a: [nested(a)])
     spec = spec_loss(spec_forward(nested(arrays), x)[1][-1], y)
     return own_gradients(loss, arrays, range(len(arrays)), 1.0, rng, spec)
