@@ -439,3 +439,24 @@ def relu_backward(dout, cache):
     forward = [r for r in results.values() if r.function == "relu_forward"]
     assert sum(r.score for r in backward) <= 0.5 * sum(r.max_score for r in backward)
     assert all(r.passed for r in forward)
+
+
+def test_a_forward_that_counts_its_calls_cannot_excuse_its_backward(checks):
+    """relu_forward is right for its first calls (its own checks come first) and the identity
+    afterwards, when a backward check asks it, so that a backward returning dout unchanged would
+    look right for 'its own forward'. From the loaded state it is right again: no excuse."""
+    results = checks("relu", '''
+_CALLS = [0]
+
+def relu_forward(x):
+    _CALLS[0] += 1
+    if _CALLS[0] > 8:
+        return x.copy(), None
+    return np.maximum(x, 0), x.copy()
+
+def relu_backward(dout, cache):
+    return dout.copy()
+''')
+    backward = [r for r in results.values() if r.function == "relu_backward"]
+    gradient = [r for r in backward if "gradient" in r.name and not r.name.startswith("hidden")]
+    assert gradient and not any(r.passed for r in gradient), [(r.name, r.message) for r in gradient]

@@ -111,11 +111,21 @@ def own_gradients(f, args, wrt, dout, rng, spec_out):
     (then its backward must give the spec's gradient: a forward that is right here but odd
     nearby earns its backward nothing), or where its outputs cannot be used (wrong shape or
     type: the forward's mistake, judged by its own checks). A forward that answers a batch
-    differently from ordinary calls still fails (Inconsistent)."""
+    differently from ordinary calls, or an input differently after other calls than in a fresh
+    process, still fails (Inconsistent)."""
     try:
         base = _output(f.one(args), dout, f"{f.fn}'s output")
         if not mismatch(base, spec_out).any():
             return None
+        # wrong here, so its backward may be excused: it must be wrong here from the loaded
+        # state too, not because of what it was called with before (or how often)
+        f.student.fresh_worker()
+        again = _output(f.one(args), dout, f"{f.fn}'s output")
+        if mismatch(again, base, RECHECK).any():
+            raise Inconsistent(f"{f.fn} answers differently for the same input: {_show(base)} "
+                               f"after the grader's earlier calls, {_show(again)} in a fresh "
+                               "process. A correct function gives the same result for the same "
+                               "input, whatever was called before")
         return numerical_gradients(f, args, wrt, dout, rng=rng)
     except Inconsistent:
         raise
