@@ -8,13 +8,13 @@ import time
 from . import __version__
 from .checks.topics import TOPIC_IDS  # a plain tuple: the topic modules load on first use
 
-# The heavy modules (numpy, the sandbox) are imported inside main(), so that Ctrl-C while they
-# load ends as quietly as Ctrl-C later on.
 # numpy's BLAS would start a thread per core that spins between calls, on the cores the student
 # processes need; the grader's own arrays are small. Set before numpy loads.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# The heavy modules (numpy, the sandbox) are imported inside main(), so that Ctrl-C while they
+# load ends as quietly as Ctrl-C later on.
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT_ASSIGNMENTS = os.path.join(PROJECT_ROOT, "assignments")
 

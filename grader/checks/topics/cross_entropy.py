@@ -235,8 +235,8 @@ def sce_consistent(student, rng):
     _, dlogits = sce_parts(student, logits, labels, (n, c))
 
     spec = float(np.mean(-np.log(naive_softmax(logits))[np.arange(n), labels]))
-    own = own_gradients(Forward(student, "softmax_cross_entropy", pick=0, opaque=()), [logits, labels], [0],
-                        1.0, rng, spec)
+    own = own_gradients(Forward(student, "softmax_cross_entropy", pick=0, opaque=()),
+                        [logits, labels], [0], 1.0, rng, spec)
     # where the student's loss is the spec's, its gradient must be the spec's
     numeric = own[0] if own is not None else (naive_softmax(logits) - onehot(labels, c)) / n
     assert_gradient(dlogits, numeric, "dlogits (compared with the numerical gradient of your "
