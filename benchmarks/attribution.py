@@ -7,26 +7,19 @@ functions' checks that were not judged (the result they needed could not be used
     .venv/bin/python benchmarks/attribution.py [--seed 0] [--verbose] [TOPIC ...]
 """
 import argparse
-import importlib.util
 import pathlib
 import sys
 import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the corpus of bugs
 
+from corpus import bugs_of  # noqa: E402
 from grader.checks.core import checks_for, run_checks  # noqa: E402
 from grader.checks.topics import TOPIC_IDS, TOPICS  # noqa: E402
 from grader.course.grading import load_reference  # noqa: E402
 from grader.course.selfcheck import LocalStudent  # noqa: E402
-
-
-def bugs_of(topic):
-    path = ROOT / "tests" / "corpus" / topic / "bugs.py"
-    spec = importlib.util.spec_from_file_location(f"bugs_{topic}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BUGS
 
 
 def losses(topic, bug, seed, ref):

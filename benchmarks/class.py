@@ -40,7 +40,6 @@ Figures printed:
 import argparse
 import ast
 import contextlib
-import importlib.util
 import io
 import json
 import os
@@ -58,6 +57,7 @@ import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the corpus of bugs
 
 import matplotlib  # noqa: E402
 matplotlib.use("Agg")
@@ -65,6 +65,7 @@ import matplotlib.pyplot as plt  # noqa: E402,F401  (imported before timing, as 
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402,F401
 
+from corpus import bugs_of  # noqa: E402
 from grader.checks.core import checks_for, run_checks  # noqa: E402
 from grader.checks.topics import TOPICS  # noqa: E402
 from grader.course.grading import find_solutions, load_reference  # noqa: E402
@@ -81,15 +82,6 @@ SELF_CHECK = re.compile(r"^check\(", re.M)
 
 
 # -- the class ------------------------------------------------------------------------------------
-
-def bugs_of(topic):
-    """The BUGS list of tests/corpus/<topic>/bugs.py."""
-    path = ROOT / "tests" / "corpus" / topic / "bugs.py"
-    spec = importlib.util.spec_from_file_location(f"bugs_{topic}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BUGS
-
 
 def split_def(node, lines):
     """(header lines, docstring lines, body lines) of a function definition."""

@@ -1,27 +1,17 @@
 """The corpus: realistic buggy implementations must lose points, with the failing check naming
 the function that is wrong and saying what is wrong; other correct implementations must get full
 marks under 20 seeds."""
-import importlib.util
-
 import pytest
 
 from checking import check_source
 from conftest import CORPUS, failing, reference_source
+from corpus import bugs_of
 from grader.checks.core import first_sentence
 
 TOPICS = ("cross_entropy", "matrix_calculus", "backprop", "relu", "moving_average", "batchnorm",
           "dropout", "residual")
 MIN_BUGS = {"relu": 7, "moving_average": 7, "cross_entropy": 12, "batchnorm": 12}  # others: 10
 SEEDS = range(20)
-
-
-def bugs_of(topic):
-    if not (CORPUS / topic / "bugs.py").exists():
-        return []
-    spec = importlib.util.spec_from_file_location(f"bugs_{topic}", CORPUS / topic / "bugs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BUGS
 
 
 BUGS = [(topic, bug) for topic in TOPICS for bug in bugs_of(topic)]

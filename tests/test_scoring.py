@@ -4,6 +4,7 @@ import pytest
 
 from checking import check_source
 from conftest import reference_source
+from corpus import bug_named
 from grader.checks.core import Check, Fail, StudentError, run_checks, using
 
 
@@ -289,14 +290,8 @@ def test_a_backward_that_fails_on_the_cache_of_a_forward_that_changes_its_input_
         checks):
     """The forward adds into x through an alias, so its cache no longer holds the input; the
     (correct) backward gets it wrong, and cannot be blamed: not judged, naming the forward."""
-    results = checks("residual", """
-def residual_forward(x, W1, b1, W2, b2):
-    z = x @ W1.T + b1
-    h = np.maximum(z, 0.0)
-    out = x
-    out += h @ W2.T + b2
-    return out, (x, z, h, W1, W2)
-""")
+    alias = bug_named("residual", "forward adds into x through an alias")
+    results = checks("residual", alias["code"])
     unjudged = [r for r in results.values() if r.function == "residual_backward" and not r.passed]
     assert unjudged and all(r.waits_for == "residual_forward" and r.score == 0 for r in unjudged)
     assert all("not judged" in r.message for r in unjudged)
@@ -369,14 +364,8 @@ def ema_bias_corrected(thetas, beta):
 def test_a_part_looked_at_for_an_excuse_does_not_hide_the_real_cause(checks):
     """ema changes thetas in place; ema_bias_corrected does not use it and divides by the wrong
     power: its message names its own mistake, not ema's."""
-    results = checks("moving_average", '''
-def ema(thetas, beta):
-    v = thetas
-    v[0] = (1 - beta) * thetas[0]
-    for t in range(1, len(v)):
-        v[t] = beta * v[t - 1] + (1 - beta) * v[t]
-    return v
-
+    results = checks("moving_average", bug_named("moving_average", "ema overwrites thetas through "
+                                                 "an alias")["code"] + '''
 def ema_bias_corrected(thetas, beta):
     thetas = np.asarray(thetas, dtype=float)
     out, v = np.empty_like(thetas), np.zeros(thetas.shape[1:])

@@ -334,6 +334,7 @@ def test_margin_long_sequence_cpu():
     understates it: its powers get slower as t grows)."""
     import time
     from conftest import CORPUS
+    from corpus import bugs_of
     from grader.checks.topics import moving_average
     thetas = np.random.default_rng(0).normal(size=moving_average.LONG_T)
     slowest = 0.0
@@ -346,18 +347,10 @@ def test_margin_long_sequence_cpu():
             namespace[fn](thetas.copy(), moving_average.LONG_BETA)
             slowest = max(slowest, time.process_time() - start)
     assert slowest < T.LONG_SEQUENCE_CPU / 5
-    quadratic = next(b for b in corpus_bugs("moving_average") if "O(T^2)" in b["name"])
+    quadratic = next(b for b in bugs_of("moving_average") if "O(T^2)" in b["name"])
     namespace = {"np": np, "__name__": "bug"}
     exec(quadratic["code"], namespace)
     start = time.process_time()
     namespace["ema_bias_corrected"](thetas[:10000].copy(), moving_average.LONG_BETA)
     assert (time.process_time() - start) * 16 > 2 * T.LONG_SEQUENCE_CPU
 
-
-def corpus_bugs(topic):
-    import importlib.util
-    from conftest import CORPUS
-    spec = importlib.util.spec_from_file_location(f"bugs_{topic}", CORPUS / topic / "bugs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BUGS
