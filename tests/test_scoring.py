@@ -104,32 +104,15 @@ def messages(results):
 
 
 def test_missing_inverted_scaling_fails_only_the_scale(checks):
-    results = checks("dropout", '''
-def dropout_forward(x, p, train=True, rng=None):
-    if not 0 <= p < 1:
-        raise ValueError("p")
-    if not train:
-        return x.copy(), None
-    rng = np.random.default_rng() if rng is None else rng
-    keep = rng.random(x.shape) >= p
-    return x * keep, keep
-''')
+    results = checks("dropout", bug_named("dropout", "no inverted scaling")["code"])
     assert failing(results) == {"forward: kept entries are x / (1 - p)",
                                 "hidden: forward at a random rate and shape"}
     assert "not scaled" in results["forward: kept entries are x / (1 - p)"].message
 
 
 def test_a_mask_from_a_normal_distribution_is_named_as_such(checks):
-    results = checks("dropout", '''
-def dropout_forward(x, p, train=True, rng=None):
-    if not 0 <= p < 1:
-        raise ValueError("p")
-    if not train:
-        return x.copy(), None
-    rng = np.random.default_rng() if rng is None else rng
-    keep = rng.standard_normal(x.shape) < 1 - p
-    return x * keep / (1 - p), (keep, p)
-''')
+    bug = bug_named("dropout", "mask drawn from a normal distribution (z < 1 - p)")
+    results = checks("dropout", bug["code"])
     rate = results["forward: the dropped fraction is p (p = 0.1 and 0.8)"]
     assert "normal distribution" in rate.message
     assert "correlated" not in messages(results) and "not of keeping" not in messages(results)
@@ -240,34 +223,14 @@ def layer_grads(delta, a_prev):
 
 
 def test_ema_bias_corrected_is_judged_on_its_own_step(checks):
-    results = checks("moving_average", '''
-def ema(thetas, beta):
-    thetas = np.asarray(thetas, dtype=float)
-    v = np.empty_like(thetas)
-    v[0] = thetas[0]
-    for t in range(1, len(thetas)):
-        v[t] = beta * v[t - 1] + (1 - beta) * thetas[t]
-    return v
-''')
+    bug = bug_named("moving_average", "ema starts from v_1 = theta_1")
+    results = checks("moving_average", bug["code"])
     assert {r.function for r in results.values() if not r.passed} == {"ema"}
 
 
 def test_two_dropout_layers_keep_their_own_rates(checks):
-    results = checks("dropout", '''
-_P = [0.5]
-def dropout_forward(x, p, train=True, rng=None):
-    if not 0 <= p < 1:
-        raise ValueError("p")
-    _P[0] = p
-    if not train:
-        return x.copy(), None
-    rng = np.random.default_rng() if rng is None else rng
-    keep = rng.random(x.shape) >= p
-    return x * keep / (1 - p), keep
-
-def dropout_backward(dout, cache):
-    return dout.copy() if cache is None else dout * cache / (1 - _P[0])
-''')
+    bug = bug_named("dropout", "backward uses the rate of the last forward call (kept in a global)")
+    results = checks("dropout", bug["code"])
     assert not results["backward: the forward's mask and scale"].passed
     assert {r.function for r in results.values() if not r.passed} == {"dropout_backward"}
 

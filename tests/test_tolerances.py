@@ -163,17 +163,22 @@ def test_margin_row_sum():
 
 def test_margin_h():
     """Central differences with H on batch norm: far below GRAD_TOL."""
-    bn = ref("batchnorm")
     worst = 0.0
     for seed in SEEDS:
-        rng = np.random.default_rng(seed)
-        x, gamma, beta = batchnorm.batch(rng, 6, 4), *batchnorm.params(rng, 4)
-        dout = rng.normal(size=x.shape)
-        dx = bn.batchnorm_backward(dout, bn.batchnorm_forward(x, gamma, beta)[1])[0]
-        numeric, = numerical_gradients(lambda a: [batchnorm.normalize(*v) for v in a],
-                                       [x, gamma, beta], [0], dout, h=T.H)
+        dx, numeric = bn_dx_and_numeric(np.random.default_rng(seed))
         worst = max(worst, norm_relative_error(dx, numeric))
     assert worst < T.GRAD_TOL / 100
+
+
+def bn_dx_and_numeric(rng):
+    """dx of the reference batch norm on a random batch, and its central difference with H."""
+    bn = ref("batchnorm")
+    x, gamma, beta = batchnorm.batch(rng, 6, 4), *batchnorm.params(rng, 4)
+    dout = rng.normal(size=x.shape)
+    dx = bn.batchnorm_backward(dout, bn.batchnorm_forward(x, gamma, beta)[1])[0]
+    numeric, = numerical_gradients(lambda a: [batchnorm.normalize(*v) for v in a],
+                                   [x, gamma, beta], [0], dout, h=T.H)
+    return dx, numeric
 
 
 def test_margin_kink_margin():
@@ -186,15 +191,11 @@ def test_margin_kink_margin():
 
 def test_margin_grad_tol():
     """Correct layers against a missing 1/N, over many seeds."""
-    bn, res = ref("batchnorm"), ref("residual")
+    res = ref("residual")
     worst, best_bug = 0.0, math.inf
     for seed in SEEDS:
         rng = np.random.default_rng(seed)
-        x, gamma, beta = batchnorm.batch(rng, 6, 4), *batchnorm.params(rng, 4)
-        dout = rng.normal(size=x.shape)
-        dx = bn.batchnorm_backward(dout, bn.batchnorm_forward(x, gamma, beta)[1])[0]
-        numeric, = numerical_gradients(lambda a: [batchnorm.normalize(*v) for v in a],
-                                       [x, gamma, beta], [0], dout)
+        dx, numeric = bn_dx_and_numeric(rng)
         worst = max(worst, norm_relative_error(dx, numeric))
         best_bug = min(best_bug, norm_relative_error(dx * 6, numeric))
         args = [rng.normal(size=(5, 4)), rng.normal(size=(6, 4)), rng.normal(size=6),

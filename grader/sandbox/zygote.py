@@ -32,25 +32,14 @@ class Plan:
         self.pidns = self.netns = self.ipcns = self.fs = conf["namespaces"] and (self.root or userns)
         self.limits = conf["limits"]
         self.roots = conf["roots"]
-        self.own_pidns, self.pidns_direct_failed = None, False  # see direct_pidns()
+        # As root, the zygote can put its next child in a new pid namespace itself (unshare,
+        # fork, then setns back to its own), which saves a launcher process per submission. In
+        # a user namespace, setns back to the grader's pid namespace is not allowed.
+        self.own_pidns = own_pidns_fd() if self.pidns and self.root and not userns else None
 
+    @property
     def direct_pidns(self):
-        """As root, the zygote can put its next child in a new pid namespace itself (unshare,
-        fork, then setns back to its own), which saves a launcher process per submission. In a
-        user namespace, setns back to the grader's pid namespace is not allowed."""
-        if not (self.pidns and self.root and not self.userns) or self.pidns_direct_failed:
-            return False
-        if self.own_pidns is None:
-            fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                iso.unshare(iso.CLONE_NEWPID)
-                iso.setns(fd, iso.CLONE_NEWPID)
-            except OSError:
-                os.close(fd)
-                self.pidns_direct_failed = True
-                return False
-            self.own_pidns = fd
-        return True
+        return self.pidns and self.own_pidns is not None
 
     @property
     def kill_all(self):
@@ -176,6 +165,19 @@ def student_main(plan, conf, req_r, resp_w, ctl, workdir, nproc_base, launcher_g
         os._exit(0)
 
 
+def own_pidns_fd():
+    """An fd of this process's pid namespace, if it can unshare a new one for its children and
+    setns back to this one (else None)."""
+    fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        iso.unshare(iso.CLONE_NEWPID)
+        iso.setns(fd, iso.CLONE_NEWPID)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def spawn(plan, conf, join=()):
     """Fork a student process (through a short-lived launcher, which first joins the
     submission's cgroups, and which unshares the pid namespace so that this zygote stays in its
@@ -189,7 +191,6 @@ def spawn(plan, conf, join=()):
         except OSError:
             pass  # over the user's pipe-size allowance: the default 64 KB still works
     ctl, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    report_r, report_w = os.pipe()
     gone_r, gone_w = os.pipe()
     # RLIMIT_NPROC counts every process of the real uid: without a uid of its own, the student
     # process may start a few more than exist now. In a cgroup, its pids limit counts the
@@ -198,11 +199,10 @@ def spawn(plan, conf, join=()):
     nproc_base = (None if join else 0 if plan.uid is not None
                   else iso.count_processes_of(os.getuid()))
     gc.freeze()  # what the zygote holds is never collected in a child: no copy-on-write for it
-    if plan.direct_pidns():
-        os.close(report_r)
-        os.close(report_w)
+    if plan.direct_pidns:
         return spawn_direct(plan, conf, join, nproc_base, (req_r, req_w, resp_r, resp_w),
                             (ctl, ctl_child), (gone_r, gone_w))
+    report_r, report_w = os.pipe()
     launcher = os.fork()
     if launcher == 0:
         try:
