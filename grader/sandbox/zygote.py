@@ -36,6 +36,10 @@ class Plan:
         # fork, then setns back to its own), which saves a launcher process per submission. In
         # a user namespace, setns back to the grader's pid namespace is not allowed.
         self.own_pidns = own_pidns_fd() if self.pidns and self.root and not userns else None
+        # With the keyring system calls refused (seccomp, set up before any student code runs,
+        # and inherited by every process it starts), a submission cannot put anything in its
+        # uid's keyrings, so there is nothing to clear after it (a fork of this large process).
+        self.keyrings_refused = bool(iso.REFUSED_SYSCALLS and iso.AUDIT_ARCH)
 
     @property
     def direct_pidns(self):
@@ -112,7 +116,7 @@ def set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone):
     elif plan.userns and plan.fs:
         iso.lock_user_namespace()
     iso.join_new_session_keyring()  # not the grader's: its keys are the instructor's secrets
-    if iso.REFUSED_SYSCALLS and iso.AUDIT_ARCH:
+    if plan.keyrings_refused:
         iso.refuse_syscalls(iso.REFUSED_SYSCALLS.values())
     # Die with the zygote. The launcher that forked us must be gone first (the zygote closes
     # its end of this pipe once it has reaped the launcher, so we are then the zygote's child),
@@ -414,7 +418,7 @@ def clean_up(plan, workdir, live=()):
     root and IPC namespace, its files and IPC objects died with its namespaces; otherwise remove
     its work folder and, with a sandbox uid of its own, whatever that uid left in the places
     every user may write (files, SysV IPC objects, POSIX queues). A sandbox uid's own keyrings
-    live on with the uid: clear them."""
+    live on with the uid: clear them, unless the keyring system calls were refused to it."""
     if workdir and not plan.fs:
         shutil.rmtree(workdir, ignore_errors=True)
     if plan.uid is not None:
@@ -423,7 +427,8 @@ def clean_up(plan, workdir, live=()):
                                 keep=live)  # the work folder of the next student process
         if not plan.ipcns:
             iso.remove_sysv_ipc_of(plan.uid)
-        iso.clear_keyrings_of(plan.uid)
+        if not plan.keyrings_refused:
+            iso.clear_keyrings_of(plan.uid)
 
 
 def last_line(text):
