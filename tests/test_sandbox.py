@@ -772,3 +772,43 @@ def test_student_code_starts_in_its_own_cgroups_as_pid_1():
             assert f"grader-{os.getpid()}-" in line, (controller, line)
     finally:
         box.close()
+
+
+def test_plot_cells_run_without_drawing_and_ticks_keep_their_style(tmp_path):
+    """While grading, a plot cell's calls return real matplotlib objects, nothing is drawn or
+    saved, and an Axes makes no ticks until something asks for them; those then carry every
+    style set before."""
+    box = Sandbox(LIMITS)
+    try:
+        sub = submissions.Submission(path="p.py", topic="relu", cells=[submissions.Cell(
+            "p.py", textwrap.dedent("""
+                import os
+                import matplotlib.pyplot as plt
+                fig, (left, right) = plt.subplots(1, 2)
+                line, = left.plot([0, 1, 2], [1, 0, 3], label="a")
+                left.grid(True)
+                left.tick_params(labelsize=5)
+                left.legend()
+                plt.savefig("figure.png")
+                plt.show()
+                made_before = "majorTicks" in vars(left.xaxis)
+                def probe():
+                    tick = left.xaxis.get_major_ticks()[0]
+                    return [made_before, type(line).__name__ == "Line2D",
+                            [float(y) for y in line.get_ydata()],
+                            float(tick.label1.get_fontsize()), bool(tick.gridline.get_visible()),
+                            os.path.exists("figure.png")]
+                """))])
+        student = Student(lambda: box.start(0, preload=["matplotlib.pyplot"]), sub.cells,
+                          sub.module, limits=box.limits)
+        try:
+            made_before, real_line, ys, size, grid, saved = student.call("probe")
+        finally:
+            student.close()
+        assert student.load_errors == []
+        assert not made_before
+        assert real_line and ys == [1, 0, 3]
+        assert size == 5 and grid
+        assert not saved
+    finally:
+        box.close()

@@ -94,6 +94,28 @@ def quiet_plots():
     from matplotlib.axes import Axes
     if hasattr(Axes, "_update_patch_limits"):  # autoscaling for a drawing that never happens
         Axes._update_patch_limits = nothing
+    from matplotlib.axis import Axis
+    if not getattr(Axis.set_clip_path, "lazy_ticks", False):
+        Axis.set_clip_path = leaving_ticks_unmade(Axis.set_clip_path)
+        Axis.set_tick_params = leaving_ticks_unmade(Axis.set_tick_params)
+
+
+def leaving_ticks_unmade(method):
+    """`method` of a matplotlib Axis, without making the ticks it would only restyle. Every Axes
+    makes its first ticks this way (a quarter of a plot cell's time); ticks are otherwise made
+    when a figure is drawn, and then take the style the Axis keeps for them."""
+    def wrapper(self, *args, **kwargs):
+        unmade = [name for name in ("majorTicks", "minorTicks") if name not in vars(self)]
+        for name in unmade:
+            setattr(self, name, [])
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            for name in unmade:
+                if vars(self).get(name) == []:
+                    delattr(self, name)
+    wrapper.lazy_ticks = True
+    return wrapper
 
 
 class Server:
