@@ -156,6 +156,8 @@ def sigmoid_prime_values(student, rng):
         raise
     if not np.all(np.isfinite(got)):
         raise Fail("sigmoid_prime(z) is nan or inf for some |z| <= 1000")
+    if agrees(got, sigmoid_prime(z)):
+        return
     s = part(student, "sigmoid", z.shape, z)
     if s is not None and agrees(got, s * (1 - s)):
         return  # s (1 - s) of the student's own sigmoid (judged by its own check)
