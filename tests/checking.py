@@ -6,16 +6,17 @@ from grader.course import submissions
 from grader.course.grading import open_student
 
 
-def check_source(pool, folder, topic, source, seed=0):
+def check_source(checker, folder, topic, source, seed=0):
     """CheckResults of all checks of `topic` for `source`, written to a fresh file in `folder`."""
     path = folder / f"{len(list(folder.iterdir()))}" / f"{topic}.py"
     path.parent.mkdir()
     path.write_text(source)
     sub = submissions.load(str(path), topic)
     module = TOPICS[topic]
-    student = open_student(pool.sandbox, 0, sub, seed)
+    sandbox, references = checker
+    student = open_student(sandbox, 0, sub, seed)
     try:
         return run_checks(checks_for(module, hidden=True), student, topic, seed,
-                          pool.references[topic])
+                          references[topic])
     finally:
         student.close()

@@ -6,20 +6,31 @@ import pathlib
 import pytest
 
 from grader.course import submissions
-from grader.course.grading import Options, Pool, find_solutions
-from grader.sandbox.process import Limits
+from grader.checks.topics import TOPICS
+from grader.course.grading import Options, Pool, find_solutions, load_reference
+from grader.sandbox.process import Limits, Sandbox
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 CORPUS = ROOT / "tests" / "corpus"
+LIMITS = Limits(call_seconds=5, cell_seconds=2, submission_seconds=60)
 
 
 @pytest.fixture(scope="session")
 def pool():
-    p = Pool(Options(jobs=2, limits=Limits(call_seconds=5, cell_seconds=2, submission_seconds=60),
-                     solutions=find_solutions(str(SOLUTIONS))))
+    p = Pool(Options(jobs=2, limits=LIMITS, solutions=find_solutions(str(SOLUTIONS))))
     yield p
     p.close()
+
+
+@pytest.fixture(scope="session")
+def checker():
+    """(Sandbox of one slot, {topic: reference module}): for running checks right here, in the
+    test process, with grader.checks.core.run_checks (see checking.py)."""
+    box = Sandbox(LIMITS)
+    references = {t: load_reference(str(SOLUTIONS), t) for t in TOPICS}
+    yield box, references
+    box.close()
 
 
 @pytest.fixture

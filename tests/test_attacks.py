@@ -31,7 +31,7 @@ def make_pool(jobs=2, namespaces=True, limits=LIMITS):
 
 
 def uids_of(pool):
-    return [z.conf["sandbox_uid"] for z in pool.sandbox.zygotes if z.conf["sandbox_uid"]]
+    return pool.uids
 
 
 def grade_files(pool, files):

@@ -25,14 +25,14 @@ def test_corpus_is_big_enough(topic):
 
 
 @pytest.fixture(scope="module")
-def checked(pool, tmp_path_factory):
+def checked(checker, tmp_path_factory):
     """checked(topic, source) -> CheckResults of every check, run through the sandbox by
     run_checks. Results are kept, so that the tests below grade each bug once."""
     folder, done = tmp_path_factory.mktemp("checked"), {}
 
     def run(topic, source, seed=0):
         if (topic, source, seed) not in done:
-            done[topic, source, seed] = check_source(pool, folder, topic, source, seed)
+            done[topic, source, seed] = check_source(checker, folder, topic, source, seed)
         return done[topic, source, seed]
     return run
 

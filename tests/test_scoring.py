@@ -87,11 +87,11 @@ def test_grader_errors_are_never_folded_into_other_messages():
 # -- the cases of issue 10, through the sandbox -------------------------------------------------
 
 @pytest.fixture
-def checks(pool, tmp_path):
+def checks(checker, tmp_path):
     """checks(topic, code) -> {check name: CheckResult} for `code` written over the reference."""
     def run(topic, code):
         source = reference_source(topic) + "\n\n" + code
-        return {r.name: r for r in check_source(pool, tmp_path, topic, source)}
+        return {r.name: r for r in check_source(checker, tmp_path, topic, source)}
     return run
 
 
@@ -199,8 +199,8 @@ def test_relu_forward_without_a_cache_is_reported_once(checks):
                                      "not judged because of 'forward: max(x, 0)")), r.message
 
 
-def test_a_syntax_error_is_reported_once(checks, pool, tmp_path):
-    results = check_source(pool, tmp_path, "relu", "import numpy as np\ndef relu_forward(x)\n")
+def test_a_syntax_error_is_reported_once(checker, tmp_path):
+    results = check_source(checker, tmp_path, "relu", "import numpy as np\ndef relu_forward(x)\n")
     assert "SyntaxError" in results[0].message
     assert all(r.message.startswith(("because of ", "not judged because of "))
                for r in results[1:]), [r.message for r in results]
