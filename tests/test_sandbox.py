@@ -812,3 +812,51 @@ def test_plot_cells_run_without_drawing_and_ticks_keep_their_style(tmp_path):
         assert not saved
     finally:
         box.close()
+
+
+def test_a_grading_process_that_dies_costs_only_its_submission(tmp_path):
+    """The grader's own process for a job is killed mid-submission: that submission gets a
+    grader failure that says so, the job's process is replaced, and the rest of the batch is
+    graded as usual; the dead one's zygote and student processes do not outlive it."""
+    import signal
+    import threading
+    pool = Pool(Options(jobs=1, limits=LIMITS, solutions=find_solutions()))
+    doomed = []
+
+    def kill_the_grading_process():
+        doomed.extend(descendants(first.process.pid))
+        os.kill(first.process.pid, signal.SIGKILL)
+    try:
+        first = pool.slots[0]
+        slow = with_override("import time\nwhile True:\n    time.sleep(0.01)\n")  # a 1 s cell
+        threading.Timer(0.4, kill_the_grading_process).start()
+        results = grade_batch(pool, tmp_path, {"a_batchnorm.py": slow,
+                                               "b_batchnorm.py": reference_source("batchnorm"),
+                                               "c_batchnorm.py": reference_source("batchnorm")})
+        assert results[0]["error"] == ("grader failure: the grading process was killed by "
+                                       "signal SIGKILL while grading this")
+        assert [r["score"] for r in results[1:]] == [10, 10], results[1:]
+        assert pool.slots[0] is not first and pool.slots[0].process.is_alive()
+        assert len(doomed) >= 2  # its zygote and the student process of a_batchnorm.py at least
+        deadline = time.monotonic() + 10
+        while [pid for pid in doomed if os.path.exists(f"/proc/{pid}") and not is_zombie(pid)]:
+            assert time.monotonic() < deadline, doomed
+            time.sleep(0.1)
+    finally:
+        pool.close()
+
+
+def descendants(pid):
+    """Every process below `pid`, found through /proc's children lists."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for tid in os.listdir(f"/proc/{parent}/task") if os.path.exists(f"/proc/{parent}") else ():
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                kids = []
+            found.extend(kids)
+            todo.extend(kids)
+    return found
