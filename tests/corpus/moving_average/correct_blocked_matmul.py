@@ -1,6 +1,6 @@
 """Correct alternative: vectorized in blocks. Inside a block of B steps the unrolled recursion is a
 lower-triangular (B, B) matrix of powers of beta; the block's last value carries into the next.
-No negative powers of beta, so it stays finite for T = 40000 and any beta in [0, 1)."""
+No negative powers of beta, so it stays finite for long sequences and any beta in [0, 1)."""
 import numpy as np
 
 BLOCK = 256
