@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, reference_source
+from conftest import ROOT, descendants, is_zombie, reference_source
 
 BUGGY = reference_source("batchnorm").replace("x.var(axis=0)\n", "x.var(axis=0, ddof=1)\n", 1)
 
@@ -137,6 +137,29 @@ def test_ctrl_c_at_any_moment_ends_with_one_line(klass, delay):
     # shell reports both as status 130)
     assert proc.returncode in (130, -signal.SIGINT), err
     assert len(err.splitlines()) == 1 and "Traceback" not in err and "interrupted" in err, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_grader_takes_every_process_it_started_along(tmp_path, sig):
+    """Killed (by a batch system's time limit, say) while grading: its grading processes, their
+    zygotes and the student processes all end too."""
+    slow = reference_source("batchnorm") + "\nimport time\nwhile True:\n    time.sleep(0.01)\n"
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / f"{name}_batchnorm.py").write_text(slow)
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", "-j", "2", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = []
+    deadline = time.monotonic() + 60
+    while len(started) < 6:  # 2 grading processes, 2 zygotes, student processes
+        assert time.monotonic() < deadline and proc.poll() is None, started
+        time.sleep(0.05)
+        started = descendants(proc.pid)
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 5  # a submission alone may take 10 s: no waiting for it
+    while [pid for pid in started if not is_zombie(pid)]:
+        assert time.monotonic() < deadline, [pid for pid in started if not is_zombie(pid)]
+        time.sleep(0.05)
 
 
 def test_a_reader_that_goes_away_stops_the_output_quietly(klass):

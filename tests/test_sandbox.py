@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, failing, is_zombie, reference_source
+from conftest import ROOT, descendants, failing, is_zombie, reference_source
 from grader.course import submissions
 from grader.course.grading import Options, Pool, find_solutions
 from grader.sandbox.process import Limits, Sandbox
@@ -845,18 +845,3 @@ def test_a_grading_process_that_dies_costs_only_its_submission(tmp_path):
     finally:
         pool.close()
 
-
-def descendants(pid):
-    """Every process below `pid`, found through /proc's children lists."""
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        for tid in os.listdir(f"/proc/{parent}/task") if os.path.exists(f"/proc/{parent}") else ():
-            try:
-                with open(f"/proc/{parent}/task/{tid}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-            except OSError:
-                kids = []
-            found.extend(kids)
-            todo.extend(kids)
-    return found
