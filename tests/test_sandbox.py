@@ -845,3 +845,27 @@ def test_a_grading_process_that_dies_costs_only_its_submission(tmp_path):
     finally:
         pool.close()
 
+
+
+def test_every_worker_starts_from_the_loaded_random_state():
+    """Python reseeds its `random` module from the operating system in a forked child; a worker
+    must still start where loading left both generators (stdlib and numpy's global one), so
+    that a submission's own random draws are the same in every worker and every run."""
+    box = Sandbox(LIMITS)
+    try:
+        sub = submissions.Submission(path="p.py", topic="relu", cells=[submissions.Cell(
+            "p.py", "import random\nimport numpy as np\n"
+                    "def draw():\n    return [random.random(), float(np.random.random())]\n")])
+        draws = []
+        for _ in range(2):
+            student = Student(lambda: box.start(0), sub.cells, sub.module, limits=box.limits,
+                              seed=3)
+            try:
+                draws.append(student.call("draw"))
+                student.fresh_worker()
+                draws.append(student.call("draw"))
+            finally:
+                student.close()
+        assert draws[0] == draws[1] == draws[2] == draws[3], draws
+    finally:
+        box.close()

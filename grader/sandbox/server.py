@@ -305,8 +305,10 @@ def run_loader(server, ctl, kill_all):
             stop_worker()
             _drain(server.req_fd)
             gc.freeze()  # the loaded state: a worker's collections need not walk (and copy) it
+            stdlib_random = random.getstate()
             worker = os.fork()
             if worker == 0:
+                random.setstate(stdlib_random)  # Python reseeds it from os.urandom at fork
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 for fd in (wake_r, wake_w):
