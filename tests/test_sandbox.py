@@ -846,7 +846,6 @@ def test_a_grading_process_that_dies_costs_only_its_submission(tmp_path):
         pool.close()
 
 
-
 def test_every_worker_starts_from_the_loaded_random_state():
     """Python reseeds its `random` module from the operating system in a forked child; a worker
     must still start where loading left both generators (stdlib and numpy's global one), so

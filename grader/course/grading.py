@@ -158,7 +158,8 @@ class Slot:
         self.conn, child = context.Pipe()
         others = [slot.conn for slot in pool.slots]
         self.process = context.Process(target=_grading_process, daemon=True,
-                                       args=(child, others, pool.options, pool.references))
+                                       args=(child, others, pool.options, pool.references,
+                                             os.getpid()))
         self.process.start()
         child.close()
         self.busy = None   # (index, submission) being graded
@@ -221,17 +222,14 @@ def _stop_on_sigterm(signum, frame):
     raise SystemExit(1)  # so that the submission's student process is killed on the way out
 
 
-def _grading_process(conn, others, options, references):
+def _grading_process(conn, others, options, references, parent):
     """The body of one grading process: start a Sandbox of one slot, then grade what arrives."""
     for other in others:
         other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     from ..sandbox import isolation
-    parent = os.getppid()
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:
-        return
+    isolation.die_with(parent, signal.SIGTERM)
     try:
         sandbox = Sandbox(options.limits, options.namespaces, 1)
     except BaseException as exc:

@@ -56,6 +56,15 @@ def unshare(flags):
     _ok(libc.unshare(ctypes.c_int(flags)), "unshare")
 
 
+def die_with(parent, sig):
+    """Receive `sig` when process `parent` ends; end at once if it has already ended (this
+    process then has another parent). `parent` is taken before the fork: taken after, it could
+    already be the process that adopted the orphan."""
+    prctl(PR_SET_PDEATHSIG, sig)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
 def setns(fd, nstype):
     _ok(libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
 

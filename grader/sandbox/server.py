@@ -305,7 +305,7 @@ def run_loader(server, ctl, kill_all):
             stop_worker()
             _drain(server.req_fd)
             gc.freeze()  # the loaded state: a worker's collections need not walk (and copy) it
-            stdlib_random = random.getstate()
+            stdlib_random, loader = random.getstate(), os.getpid()
             worker = os.fork()
             if worker == 0:
                 random.setstate(stdlib_random)  # Python reseeds it from os.urandom at fork
@@ -315,17 +315,9 @@ def run_loader(server, ctl, kill_all):
                     os.close(fd)
                 ctl.close()
                 os.setpgid(0, 0)
-                die_with_parent()
+                isolation.die_with(loader, signal.SIGKILL)  # a worker dies with its loader
                 server.serve()
             tell({"forked": True})
-
-
-def die_with_parent():
-    """A worker dies with its loader, whatever else happens."""
-    parent = os.getppid()
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(0)
 
 
 def _kill_rest(kill_all, worker):

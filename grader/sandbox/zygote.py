@@ -363,7 +363,7 @@ def main():
     from . import server  # noqa: F401
     from .. import nbgrader  # noqa: F401  (what a notebook's test cells import; a no-op here)
     preload(conf.get("preload", ()))
-    heap_in_huge_pages()
+    heap_in_huge_pages()  # what it imported and warmed up
     plan = Plan(conf, userns)
     failure = probe(plan, conf) if (plan.fs or plan.netns or plan.pidns) else None
     namespace_failure = failure
@@ -391,7 +391,8 @@ def main():
             return
         req = json.loads(msg)
         if req["op"] == "spawn":
-            preload(req.get("preload", ()))
+            if preload(req.get("preload", ())):
+                heap_in_huge_pages()  # the new modules too
             pid, workdir, req_w, resp_r, ctl = spawn(plan, conf, req.get("join", ()))
             workdirs[pid] = workdir
             try:
@@ -444,7 +445,7 @@ PRELOADABLE = {"matplotlib", "matplotlib.pyplot"}
 
 
 def preload(names):
-    """Import what is asked for and preloadable; then move the heap to huge pages."""
+    """Import what is asked for and preloadable; return what was new."""
     new = [name for name in names if name in PRELOADABLE and name not in sys.modules]
     for name in new:
         try:
@@ -456,8 +457,7 @@ def preload(names):
                 warm_up_plots()
         except Exception:
             pass
-    if new:
-        heap_in_huge_pages()
+    return new
 
 
 MADV_COLLAPSE = 25  # Linux 6.1: back a range with huge pages now, whatever the THP setting
