@@ -77,7 +77,8 @@ def build_parser():
                    help="seed of the check inputs; same seed and files give the same grades "
                         "(default 0)")
     g.add_argument("-j", "--jobs", type=positive(int), default=min(2, os.cpu_count() or 1),
-                   help="submissions graded in parallel (default: up to 2)")
+                   help="submissions graded in parallel (default: up to 2); with no more jobs "
+                        "than CPUs, each job keeps to CPUs of its own")
     g.add_argument("--solutions", metavar="DIR",
                    help="reference solutions for the hidden checks (default: $GRADER_SOLUTIONS "
                         "or the project's solutions/ folder)")

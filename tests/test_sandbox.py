@@ -868,3 +868,31 @@ def test_every_worker_starts_from_the_loaded_random_state():
         assert draws[0] == draws[1] == draws[2] == draws[3], draws
     finally:
         box.close()
+
+
+def test_each_job_keeps_to_cpus_of_its_own_and_every_cpu_is_used():
+    """With no more jobs than CPUs, each grading process, its zygote and the student processes
+    it starts stay on CPUs of their own (they hand calls to one another without waking another
+    CPU), and together the jobs cover every CPU this grader may use; with more jobs than CPUs,
+    nothing is pinned."""
+    from grader.course.grading import cpus_for
+    mine = os.sched_getaffinity(0)
+    assert cpus_for(len(mine) + 1) is None
+    for jobs in range(1, len(mine) + 1):
+        deal = cpus_for(jobs)
+        assert len(deal) == jobs and set().union(*deal) == mine
+        assert sum(len(d) for d in deal) == len(mine)  # disjoint
+    if len(mine) < 2:
+        pytest.skip("one CPU: nothing to deal out")
+    pool = Pool(Options(jobs=2, limits=LIMITS))
+    try:
+        seen = []
+        for slot in pool.slots:
+            tree = [slot.process.pid] + descendants(slot.process.pid)
+            assert len(tree) >= 2  # the grading process and its zygote
+            affinities = {frozenset(os.sched_getaffinity(pid)) for pid in tree}
+            assert len(affinities) == 1, affinities
+            seen.append(set(affinities.pop()))
+        assert not seen[0] & seen[1] and seen[0] | seen[1] == mine
+    finally:
+        pool.close()
