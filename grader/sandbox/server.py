@@ -81,13 +81,16 @@ def _cell_alarm(signum, frame):
 
 def quiet_plots():
     """Plot cells still run (their effects on the student's variables stay), but no figure is
-    ever drawn, shown or saved: rendering is the costly part, and nobody looks."""
-    if "matplotlib.pyplot" not in sys.modules:
+    ever drawn, shown or saved: rendering is the costly part, and nobody looks. Done once in the
+    zygote when it preloads pyplot (every student process then starts quiet), and again after
+    a submission's cells only if they imported pyplot themselves."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None or getattr(pyplot.show, "quiet", False):
         return
-    from matplotlib import pyplot
     from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.figure import Figure
     nothing = lambda *args, **kwargs: None  # noqa: E731
+    nothing.quiet = True
     pyplot.show = pyplot.savefig = pyplot.draw = pyplot.pause = pyplot.tight_layout = nothing
     Figure.savefig = Figure.show = Figure.draw = Figure.tight_layout = nothing  # layout renders
     FigureCanvasBase.draw = FigureCanvasBase.draw_idle = FigureCanvasBase.print_figure = nothing

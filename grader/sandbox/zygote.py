@@ -455,6 +455,8 @@ def preload(names):
             __import__(name)
             if name == "matplotlib.pyplot":
                 warm_up_plots()
+                from . import server
+                server.quiet_plots()  # once here, not in every student process
         except Exception:
             pass
     return new
