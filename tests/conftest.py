@@ -1,7 +1,10 @@
 """Shared fixtures: one pool of sandboxed workers for the whole session, and helpers that grade
 source text the way `grader grade` grades files."""
+import contextlib
 import os
 import pathlib
+import shutil
+import tempfile
 
 import pytest
 
@@ -116,3 +119,15 @@ def descendants(pid):
             found.extend(kids)
             todo.extend(kids)
     return found
+
+
+@contextlib.contextmanager
+def readable_folder(prefix):
+    """A fresh folder every user may read (for a grader run as another user, or its sandbox),
+    removed afterwards."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        os.chmod(path, 0o755)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -5,16 +5,14 @@ they start."""
 import ctypes
 import json
 import os
-import pathlib
 import platform
-import tempfile
 import textwrap
 import time
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, failing, is_zombie, reference_source
+from conftest import ROOT, failing, is_zombie, readable_folder, reference_source
 from grader.course import submissions
 from grader.course.grading import Options, Pool, find_solutions
 from grader.sandbox import isolation
@@ -36,16 +34,15 @@ def uids_of(pool):
 
 def grade_files(pool, files):
     """Grade {name: source} (in that order, on the pool's slots) and return the results."""
-    folder = pathlib.Path(tempfile.mkdtemp(prefix="grader-attack-"))
-    os.chmod(folder, 0o755)
-    subs = []
-    for name, text in files.items():
-        (folder / name).write_text(textwrap.dedent(text))
-        subs.append(submissions.load(str(folder / name)))
-    results = [None] * len(subs)
-    for i, r in pool.grade(subs):
-        results[i] = r
-    return results
+    with readable_folder("grader-attack-") as folder:
+        subs = []
+        for name, text in files.items():
+            (folder / name).write_text(textwrap.dedent(text))
+            subs.append(submissions.load(str(folder / name)))
+        results = [None] * len(subs)
+        for i, r in pool.grade(subs):
+            results[i] = r
+        return results
 
 
 def assert_no_grader_error(result):
@@ -368,12 +365,12 @@ def test_the_protections_name_ipc_keyring_and_cgroups():
 
 # -- the same, run by an ordinary user -------------------------------------------------------------
 
-def run_cli_as(user, args):
+def run_cli_as(user, args, env=None):
     import subprocess
     import sys
     cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--",
            sys.executable, "-m", "grader", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd="/")
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd="/", env=env)
 
 
 @ROOT_ONLY
@@ -381,12 +378,15 @@ def test_as_an_ordinary_user_peers_share_no_ipc_and_the_report_says_what_holds()
     probe = run_cli_as(65534, ["--version"])
     if probe.returncode != 0:
         pytest.skip(f"this environment is not usable by uid 65534: {probe.stderr[-300:]}")
-    folder = pathlib.Path(tempfile.mkdtemp(prefix="grader-attack-"))
-    os.chmod(folder, 0o755)
-    for name, text in {"a_batchnorm.py": SHM_WRITER, "b_batchnorm.py": SHM_READER}.items():
-        (folder / name).write_text(text)
-        os.chmod(folder / name, 0o644)
-    proc = run_cli_as(65534, ["grade", "--format", "json", "-j", "2", str(folder)])
+    with readable_folder("grader-attack-") as folder, readable_folder("grader-tmp-") as tmp:
+        for name, text in {"a_batchnorm.py": SHM_WRITER, "b_batchnorm.py": SHM_READER}.items():
+            (folder / name).write_text(text)
+            os.chmod(folder / name, 0o644)
+        os.chmod(tmp, 0o777)
+        # nobody's home does not exist: the zygotes' own folders are temporary ones, in TMPDIR
+        proc = run_cli_as(65534, ["grade", "--format", "json", "-j", "2", str(folder)],
+                          env=dict(os.environ, HOME="/nonexistent", TMPDIR=str(tmp)))
+        assert not list(tmp.iterdir())  # and they are gone with the zygotes
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     writer, reader = out["results"]

@@ -2,19 +2,17 @@
 the grader, never changes another submission's grade, and leaves no process behind."""
 import json
 import os
-import pathlib
 import re
 import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, descendants, failing, is_zombie, reference_source
+from conftest import ROOT, descendants, failing, is_zombie, readable_folder, reference_source
 from grader.course import submissions
 from grader.course.grading import Options, Pool, find_solutions
 from grader.sandbox.process import Limits, Sandbox
@@ -514,19 +512,19 @@ def grade_hostile_class(user, extra_args=(), hostile=HOSTILE_FOR_CLI, lost=None,
     kill(-1) also ends its own loader, so it may lose more than its own function's points
     (exact=False); the others never lose any."""
     lost = points("batchnorm_inference") if lost is None else lost
-    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="grader-test-"))  # readable by any user
-    os.chmod(tmp_path, 0o755)
-    marker = f"{os.getpid()}.{time.time_ns() % 10 ** 6}"
-    good = reference_source("batchnorm")
-    (tmp_path / "a_batchnorm.py").write_text(good)
-    (tmp_path / "b_batchnorm.py").write_text(good + hostile.format(
-        marker=marker, solutions=ROOT / "solutions"))
-    (tmp_path / "c_batchnorm.py").write_text(good)
-    for p in tmp_path.iterdir():
-        os.chmod(p, 0o644)
-    proc = run_cli(["grade", "--format", "json", "-j", "1", "--call-timeout", "2",
-                    "--solutions", str(ROOT / "solutions"), *extra_args, str(tmp_path)], user=user)
-    assert proc.returncode == 0, proc.stderr
+    with readable_folder("grader-test-") as tmp_path:  # readable by any user
+        marker = f"{os.getpid()}.{time.time_ns() % 10 ** 6}"
+        good = reference_source("batchnorm")
+        (tmp_path / "a_batchnorm.py").write_text(good)
+        (tmp_path / "b_batchnorm.py").write_text(good + hostile.format(
+            marker=marker, solutions=ROOT / "solutions"))
+        (tmp_path / "c_batchnorm.py").write_text(good)
+        for p in tmp_path.iterdir():
+            os.chmod(p, 0o644)
+        proc = run_cli(["grade", "--format", "json", "-j", "1", "--call-timeout", "2",
+                        "--solutions", str(ROOT / "solutions"), *extra_args, str(tmp_path)],
+                       user=user)
+        assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     time.sleep(0.2)
     assert processes_with(marker) == []

@@ -1,4 +1,5 @@
 """`grader validate`: the project's own course is sound, and a broken course is reported."""
+import os
 import shutil
 import subprocess
 import sys
@@ -9,15 +10,19 @@ from nbformat import v4
 from conftest import ROOT
 
 
-def validate(*args):
+def validate(*args, env=None):
     return subprocess.run([sys.executable, "-m", "grader", "validate", *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
 
 
-def test_the_project_course_is_sound():
+def test_the_project_course_is_sound(tmp_path):
     """Every solution under 2 seeds, every notebook shipped and solved, every notebook run in a
-    real kernel (nbclient): the solved ones pass all their public test cells."""
-    proc = validate("--seeds", 2)
+    real kernel (nbclient): the solved ones pass all their public test cells. The solved
+    notebooks it writes (they hold the solutions) are gone afterwards."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = validate("--seeds", 2, env=dict(os.environ, TMPDIR=str(scratch)))
+    assert not list(scratch.iterdir())
     assert proc.returncode == 0, proc.stdout[-4000:]
     lines = proc.stdout.splitlines()
     assert sum(line.startswith("ok   solution") for line in lines) == 8

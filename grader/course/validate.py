@@ -7,6 +7,7 @@ check in its autograded test cells.
 """
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -156,4 +157,5 @@ def validate(assignments, solutions, seeds=3, run_notebooks=True, jobs=2, report
                         "its self-check", errors)
     finally:
         pool.close()
+        shutil.rmtree(work, ignore_errors=True)  # the solved notebooks hold the solutions
     return ok

@@ -11,6 +11,7 @@ import json
 import os
 import pwd
 import select
+import shutil
 import signal
 import socket
 import stat
@@ -149,8 +150,7 @@ def private_folder(name):
     except OSError:
         if os.geteuid() == 0:
             raise
-        # no usable home (e.g. a service user): a fresh folder, made exclusively, mode 0700
-        return tempfile.mkdtemp(prefix=f"grader-{name}-")
+        return None  # no usable home (e.g. a service user)
 
 
 def describe_status(status):
@@ -235,6 +235,7 @@ class Zygote:
     def __init__(self, limits=Limits(), namespaces=True, sandbox_uid=None):
         self.limits = limits
         self.prepared = None  # (preloaded modules, cgroup) of a student process asked for
+        self.scratch = None   # the zygote's own folder, when it had to be a temporary one
         self.preloaded = set()  # what the zygote has imported: every later child has it too
         if sandbox_uid is None and os.geteuid() == 0:
             sandbox_uid = pick_sandbox_uids(1)[0]
@@ -251,6 +252,8 @@ class Zygote:
     def _start(self):
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         own = private_folder("zygote")  # the zygote's files are root's: never in /tmp
+        if own is None:  # a fresh folder, made exclusively, mode 0700, removed at close
+            own = self.scratch = tempfile.mkdtemp(prefix="grader-zygote-")
         env = dict(student_env(), PYTHONPATH=os.path.dirname(GRADER_PACKAGE),
                    PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1",
                    HOME=own, TMPDIR=own, MPLCONFIGDIR=own)
@@ -372,6 +375,9 @@ class Zygote:
                 self.process.kill()
                 self.process.wait()
             self.stderr.close()
+            if self.scratch:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+                self.scratch = None
 
 
 class StudentProcess:
