@@ -425,9 +425,19 @@ def own_loss_gradients(student, arrays, x, y, rng):
     return own_gradients(loss, arrays, range(len(arrays)), 1.0, rng, spec)
 
 
+def spec_losses(activations, params, y):
+    """spec_loss of the forward pass continued from a batch of activations (P, n, d) through
+    the layers `params`, one loss per batch entry: every perturbed point of a numerical
+    gradient in one pass (the same sums as spec_forward's, entry by entry)."""
+    for w, b in params:
+        activations = sigmoid(activations @ np.swapaxes(w, -1, -2) + b[..., None, :])
+    return [spec_loss(a, y) for a in activations]
+
+
 def spec_loss_gradients(arrays, x, y):
-    def losses(arglists):
-        return [spec_loss(spec_forward(nested(a), x)[1][-1], y) for a in arglists]
+    def losses(arglists):  # every argument list is [W_1, b_1, ..., W_L, b_L], stacked by name
+        stacked = [np.stack(column) for column in zip(*arglists)]
+        return spec_losses(x[None], nested(stacked), y)
     return numerical_gradients(losses, arrays, range(len(arrays)), 1.0)
 
 
@@ -438,14 +448,8 @@ def delta_recursion(student, rng):
     zs, acts = spec_forward(params, x)
 
     def loss_from(layer):
-        def evaluate(arglists):
-            out = []
-            for (z,) in arglists:
-                a = sigmoid(z)
-                for w, b in params[layer + 1:]:
-                    a = sigmoid(a @ w.T + b)
-                out.append(np.array(spec_loss(a, y)))
-            return out
+        def evaluate(arglists):  # J as a function of z_l (each argument list is [z_l])
+            return spec_losses(sigmoid(np.stack([z for (z,) in arglists])), params[layer + 1:], y)
         return evaluate
 
     numeric = [numerical_gradients(loss_from(l), [zs[l]], [0], 1.0)[0] for l in range(len(zs))]

@@ -33,7 +33,11 @@ def away_from_kinks(rng, make):
 
 
 def formula(x, w1, b1, w2, b2):
-    return x + np.maximum(x @ w1.T + b1, 0) @ w2.T + b2
+    """x + relu(x W1^T + b1) W2^T + b2; also for arguments stacked on a leading axis (every
+    perturbed point of a numerical gradient at once)."""
+    def t(w):  # W^T, of one matrix or of each in a stack
+        return np.swapaxes(w, -1, -2)
+    return x + np.maximum(x @ t(w1) + b1[..., None, :], 0) @ t(w2) + b2[..., None, :]
 
 
 def forward(student, args):
@@ -66,7 +70,8 @@ def outputs(student):
 
 
 def spec_gradients(args, wrt, dout):
-    return numerical_gradients(lambda arglists: [formula(*a) for a in arglists], args, wrt, dout)
+    return numerical_gradients(lambda arglists: list(formula(*map(np.stack, zip(*arglists)))),
+                               args, wrt, dout)
 
 
 # -- public checks ------------------------------------------------------------------------------
@@ -267,8 +272,9 @@ def deep_stack(student, rng):
             g = grad(backward(student, g, cache), 0, g.shape)
         return g
     g = chain(own_inputs=False)
-    numeric, = numerical_gradients(lambda arglists: [stack(a[0], layers)[0] for a in arglists],
-                                   [flat[0]], [0], dout)
+    numeric, = numerical_gradients(
+        lambda arglists: list(stack(np.stack([a[0] for a in arglists]), layers)[0]),
+        [flat[0]], [0], dout)
     if norm_relative_error(g, numeric) <= GRAD_TOL:
         return
     own_stack = Forward(student, "residual_forward", pick=0)
