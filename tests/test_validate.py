@@ -22,8 +22,8 @@ def test_the_project_course_is_sound(tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     proc = validate("--seeds", 2, env=dict(os.environ, TMPDIR=str(scratch)))
-    assert not list(scratch.iterdir())
     assert proc.returncode == 0, proc.stdout[-4000:]
+    assert not list(scratch.iterdir())
     lines = proc.stdout.splitlines()
     assert sum(line.startswith("ok   solution") for line in lines) == 8
     assert sum("as shipped runs top to bottom" in line for line in lines) == 8

@@ -45,10 +45,12 @@ def network(rng, sizes=SIZES, n=6):
 
 
 def spec_forward(params, x):
-    """Pre-activations Z_1..Z_L and activations A_0..A_L of the spec's forward pass."""
+    """Pre-activations Z_1..Z_L and activations A_0..A_L of the spec's forward pass; also for
+    a stack of inputs or of networks on a leading axis (every perturbed point of a numerical
+    gradient at once)."""
     zs, activations = [], [x]
     for w, b in params:
-        zs.append(activations[-1] @ w.T + b)
+        zs.append(activations[-1] @ np.swapaxes(w, -1, -2) + b[..., None, :])
         activations.append(sigmoid(zs[-1]))
     return zs, activations
 
@@ -425,19 +427,10 @@ def own_loss_gradients(student, arrays, x, y, rng):
     return own_gradients(loss, arrays, range(len(arrays)), 1.0, rng, spec)
 
 
-def spec_losses(activations, params, y):
-    """spec_loss of the forward pass continued from a batch of activations (P, n, d) through
-    the layers `params`, one loss per batch entry: every perturbed point of a numerical
-    gradient in one pass (the same sums as spec_forward's, entry by entry)."""
-    for w, b in params:
-        activations = sigmoid(activations @ np.swapaxes(w, -1, -2) + b[..., None, :])
-    return [spec_loss(a, y) for a in activations]
-
-
 def spec_loss_gradients(arrays, x, y):
     def losses(arglists):  # every argument list is [W_1, b_1, ..., W_L, b_L], stacked by name
         stacked = [np.stack(column) for column in zip(*arglists)]
-        return spec_losses(x[None], nested(stacked), y)
+        return [spec_loss(a, y) for a in spec_forward(nested(stacked), x[None])[1][-1]]
     return numerical_gradients(losses, arrays, range(len(arrays)), 1.0)
 
 
@@ -449,7 +442,8 @@ def delta_recursion(student, rng):
 
     def loss_from(layer):
         def evaluate(arglists):  # J as a function of z_l (each argument list is [z_l])
-            return spec_losses(sigmoid(np.stack([z for (z,) in arglists])), params[layer + 1:], y)
+            a_l = sigmoid(np.stack([z for (z,) in arglists]))
+            return [spec_loss(a, y) for a in spec_forward(params[layer + 1:], a_l)[1][-1]]
         return evaluate
 
     numeric = [numerical_gradients(loss_from(l), [zs[l]], [0], 1.0)[0] for l in range(len(zs))]
