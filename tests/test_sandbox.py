@@ -704,6 +704,7 @@ def test_warm_up_leaves_no_trace_and_the_collector_still_works(tmp_path):
             "p.py", textwrap.dedent("""
                 import gc, weakref
                 import numpy as np
+                import packaging  # not a plain notebook: the real matplotlib
                 import matplotlib.pyplot as plt
                 state = (plt.get_fignums(), float(np.random.random()))
                 def probe():
@@ -772,15 +773,16 @@ def test_student_code_starts_in_its_own_cgroups_as_pid_1():
         box.close()
 
 
-def test_plot_cells_run_without_drawing_and_ticks_keep_their_style(tmp_path):
-    """While grading, a plot cell's calls return real matplotlib objects, nothing is drawn or
-    saved, and an Axes makes no ticks until something asks for them; those then carry every
+def test_real_plots_are_never_drawn_and_ticks_keep_their_style(tmp_path):
+    """Code that imports more than a plain notebook does gets the real matplotlib: its calls
+    return real matplotlib objects, nothing is drawn or saved, and an Axes makes no ticks until something asks for them; those then carry every
     style set before."""
     box = Sandbox(LIMITS)
     try:
         sub = submissions.Submission(path="p.py", topic="relu", cells=[submissions.Cell(
             "p.py", textwrap.dedent("""
                 import os
+                import packaging  # not a plain notebook: the real matplotlib
                 import matplotlib.pyplot as plt
                 fig, (left, right) = plt.subplots(1, 2)
                 line, = left.plot([0, 1, 2], [1, 0, 3], label="a")

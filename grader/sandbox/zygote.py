@@ -360,7 +360,8 @@ def main():
     import numpy  # noqa: F401  (the point of the zygote)
     import numpy.linalg, numpy.random, numpy.fft  # noqa: E401,F401
     warm_up_numpy()
-    from . import server  # noqa: F401
+    from . import plotting, server  # noqa: F401
+    plotting.submodules()
     from .. import nbgrader  # noqa: F401  (what a notebook's test cells import; a no-op here)
     preload(conf.get("preload", ()))
     heap_in_huge_pages()  # what it imported and warmed up
@@ -455,8 +456,8 @@ def preload(names):
             __import__(name)
             if name == "matplotlib.pyplot":
                 warm_up_plots()
-                from . import server
-                server.quiet_plots()  # once here, not in every student process
+                from . import plotting
+                plotting.quiet_plots()  # once here, not in every student process
         except Exception:
             pass
     return new

@@ -1,0 +1,340 @@
+"""Plotting that draws nothing: a stand-in for matplotlib while a submission is graded.
+
+Nobody looks at a graded notebook's figures, yet building them was a third of a notebook's
+grading, and importing matplotlib doubled the memory every fork of a student process copies.
+So a plain notebook (one that imports nothing beyond the standard library, numpy, matplotlib and
+IPython, see `suits`) gets this stand-in: `import matplotlib.pyplot as plt` succeeds, every plot
+cell still runs line by line (its computations and their effects on the student's variables are
+as written), and every plotting call returns `ANY`, an object that accepts whatever is done with
+it. `subplots` and `subplot_mosaic` give Axes in the shape matplotlib gives them, so that loops
+over them run as often as they would. A notebook that imports other libraries (which may use
+matplotlib themselves) gets the real matplotlib.
+"""
+import ast
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import opcode
+import os
+import sys
+import types
+
+PACKAGES = ("matplotlib", "mpl_toolkits", "pylab")
+# What a plain notebook may import: nothing else there can depend on the real matplotlib.
+PLAIN = frozenset(sys.stdlib_module_names) | {"numpy", "matplotlib", "mpl_toolkits", "pylab",
+                                              "IPython", "grader", "__future__"}
+_UNPACK_SEQUENCE = opcode.opmap["UNPACK_SEQUENCE"]
+_UNPACK_EX = opcode.opmap["UNPACK_EX"]
+_EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
+
+
+class Anything:
+    """What every plotting call gives: any attribute, call, item or arithmetic on it gives ANY
+    again; it is true, 0 as a number, empty as a container, and unpacks into as many names as
+    the code asks for (`fig, ax = ...`, `line, = ax.plot(...)`)."""
+
+    __slots__ = ()
+    __array_ufunc__ = None  # numpy arrays leave their operators with ANY to ANY
+
+    def __init__(self, *args, **kwargs):  # also what `class C(ANY)` calls
+        pass
+
+    def __getattr__(self, name):
+        if name[:2] == "__" == name[-2:]:  # protocols (copy, pickle, numpy's) find nothing
+            raise AttributeError(name)
+        return ANY
+
+    def __setattr__(self, name, value):
+        pass
+
+    def __delattr__(self, name):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return ANY
+
+    def __getitem__(self, key):
+        return ANY
+
+    def __setitem__(self, key, value):
+        pass
+
+    def __delitem__(self, key):
+        pass
+
+    def __iter__(self):
+        """As many items as the unpacking that asked for them wants; none for a loop."""
+        caller = sys._getframe(1)
+        code, at = caller.f_code.co_code, caller.f_lasti
+        if at < 0 or code[at] not in (_UNPACK_SEQUENCE, _UNPACK_EX):
+            return iter(())
+        arg, before = code[at + 1], at - 2
+        while before >= 0 and code[before] == _EXTENDED_ARG:
+            arg |= code[before + 1] << (8 * (at - before) // 2)
+            before -= 2
+        if code[at] == _UNPACK_EX:  # a, *rest, b = ...: arg holds the counts before and after
+            arg = (arg & 0xFF) + (arg >> 8)
+        return iter((ANY,) * arg)
+
+    def __len__(self):
+        return 0
+
+    def __contains__(self, item):
+        return False
+
+    def __bool__(self):
+        return True
+
+    def __float__(self):
+        return 0.0
+
+    def __int__(self):
+        return 0
+
+    __index__ = __int__
+
+    def __complex__(self):
+        return 0j
+
+    def __format__(self, spec):
+        try:
+            return format(0.0, spec)
+        except ValueError:
+            return ""
+
+    def __repr__(self):
+        return "<plot>"
+
+    def __instancecheck__(self, obj):  # isinstance(fig, matplotlib.figure.Figure)
+        return isinstance(obj, Anything)
+
+    def __subclasscheck__(self, cls):
+        return isinstance(cls, Anything) or (isinstance(cls, type) and issubclass(cls, Anything))
+
+    def __enter__(self):
+        return ANY
+
+    def __exit__(self, *exc):
+        return False
+
+    def __eq__(self, other):
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __lt__(self, other):
+        return False
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def _same(self, *args):
+        return ANY
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _same
+    __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __pow__ = _same
+    __rpow__ = __matmul__ = __rmatmul__ = __and__ = __rand__ = __or__ = __ror__ = _same
+    __xor__ = __rxor__ = __lshift__ = __rshift__ = __neg__ = __pos__ = __abs__ = _same
+    __invert__ = __round__ = _same
+
+    # a Figure's own: Axes shaped as matplotlib shapes them
+    def subplots(self, nrows=1, ncols=1, *, squeeze=True, **kwargs):
+        return axes_grid(nrows, ncols, squeeze)
+
+    def subplot_mosaic(self, mosaic, **kwargs):
+        return mosaic_axes(mosaic)
+
+
+ANY = Anything()
+
+
+def axes_grid(nrows, ncols, squeeze):
+    """The Axes `subplots(nrows, ncols, squeeze=...)` returns: one, or an array of them."""
+    import numpy as np
+    grid = np.empty((nrows, ncols), dtype=object)
+    grid.fill(ANY)
+    if not squeeze:
+        return grid
+    return ANY if grid.size == 1 else grid.ravel() if 1 in grid.shape else grid
+
+
+def mosaic_axes(mosaic):
+    """{label: Axes} for a subplot_mosaic layout ("AB;CC" or nested lists of labels)."""
+    if isinstance(mosaic, str):
+        labels = [c for row in mosaic.replace(";", "\n").split("\n") for c in row.strip()]
+    else:
+        labels, todo = [], [mosaic]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, (list, tuple)) or type(item).__name__ == "ndarray":
+                todo.extend(item)
+            else:
+                labels.append(item)
+    return {label: ANY for label in labels if label != "."}
+
+
+class Module(types.ModuleType):
+    """A module of the stand-in: its submodules are stand-ins too, everything else is ANY."""
+
+    def __getattr__(self, name):
+        if name[:2] == "__" == name[-2:]:
+            if name == "__version__":
+                return _real_version()
+            raise AttributeError(name)
+        full = f"{self.__name__}.{name}"
+        if full in submodules():
+            return importlib.import_module(full)
+        return ANY
+
+
+def _subplots(nrows=1, ncols=1, *, squeeze=True, **kwargs):
+    return ANY, axes_grid(nrows, ncols, squeeze)
+
+
+def _subplot_mosaic(mosaic, **kwargs):
+    return ANY, mosaic_axes(mosaic)
+
+
+class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports of matplotlib, its submodules and mpl_toolkits give stand-in modules."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".", 1)[0] in PACKAGES:
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        module = Module(spec.name)
+        module.__path__ = []
+        if spec.name in ("matplotlib.pyplot", "pylab"):
+            module.subplots, module.subplot_mosaic = _subplots, _subplot_mosaic
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+def submodules():
+    """Names of matplotlib's (and mpl_toolkits') modules, read off the disk without importing
+    them (once, in the zygote): `matplotlib.cm` is then a module of the stand-in,
+    `matplotlib.foo` is ANY."""
+    global _submodules
+    if _submodules is None:
+        _submodules = _list_submodules()
+    return _submodules
+
+
+_submodules = None
+
+
+def _list_submodules():
+    names = set()
+    for package in ("matplotlib", "mpl_toolkits"):
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            spec = None
+        todo = [(package, p) for p in (spec.submodule_search_locations or [])] if spec else []
+        while todo:
+            prefix, folder = todo.pop()
+            try:
+                entries = os.listdir(folder)
+            except OSError:
+                continue
+            for entry in entries:
+                stem = entry.split(".", 1)[0]
+                if entry.endswith((".py", ".so")) and stem.isidentifier():
+                    names.add(f"{prefix}.{stem}")
+                elif stem == entry and entry.isidentifier() and \
+                        os.path.exists(os.path.join(folder, entry, "__init__.py")):
+                    names.add(f"{prefix}.{entry}")
+                    todo.append((f"{prefix}.{entry}", os.path.join(folder, entry)))
+    return frozenset(names)
+
+
+def _real_version():
+    try:
+        from importlib.metadata import version
+        return version("matplotlib")
+    except Exception:
+        return "0"
+
+
+def imports_of(source):
+    """Top-level names of the modules `source` imports (None if it does not parse)."""
+    if "import" not in source:
+        return set()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".", 1)[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".", 1)[0])
+    return names
+
+
+def suits(sources):
+    """Whether code made of these sources gets the stand-in: it imports only PLAIN modules
+    (a cell that does not parse imports nothing: it fails before running)."""
+    for source in sources:
+        names = imports_of(source)
+        if names and not names <= PLAIN:
+            return False
+    return True
+
+
+def install_stand_in():
+    """From now on, importing matplotlib in this process gives the stand-in. A real matplotlib
+    the zygote preloaded (for an earlier submission that needed it) stays in memory, unused."""
+    for name in list(sys.modules):
+        if name.split(".", 1)[0] in PACKAGES:
+            del sys.modules[name]
+    sys.meta_path.insert(0, Finder())
+
+
+# -- the real matplotlib, for code that needs it ---------------------------------------------------
+
+def quiet_plots():
+    """Plot cells still run (their effects on the student's variables stay), but no figure is
+    ever drawn, shown or saved: rendering is the costly part, and nobody looks. Done once in the
+    zygote when it preloads pyplot (every student process then starts quiet), and again after
+    a submission's cells only if they imported pyplot themselves. (Only for the real
+    matplotlib: see install_stand_in.)"""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None or getattr(pyplot.show, "quiet", False):
+        return
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.figure import Figure
+    nothing = lambda *args, **kwargs: None  # noqa: E731
+    nothing.quiet = True
+    pyplot.show = pyplot.savefig = pyplot.draw = pyplot.pause = pyplot.tight_layout = nothing
+    Figure.savefig = Figure.show = Figure.draw = Figure.tight_layout = nothing  # layout renders
+    FigureCanvasBase.draw = FigureCanvasBase.draw_idle = FigureCanvasBase.print_figure = nothing
+    from matplotlib.axes import Axes
+    if hasattr(Axes, "_update_patch_limits"):  # autoscaling for a drawing that never happens
+        Axes._update_patch_limits = nothing
+    from matplotlib.axis import Axis
+    if not getattr(Axis.set_clip_path, "lazy_ticks", False):
+        Axis.set_clip_path = leaving_ticks_unmade(Axis.set_clip_path)
+        Axis.set_tick_params = leaving_ticks_unmade(Axis.set_tick_params)
+
+
+def leaving_ticks_unmade(method):
+    """`method` of a matplotlib Axis, without making the ticks it would only restyle. Every Axes
+    makes its first ticks this way (a quarter of a plot cell's time); ticks are otherwise made
+    when a figure is drawn, and then take the style the Axis keeps for them."""
+    def wrapper(self, *args, **kwargs):
+        unmade = [name for name in ("majorTicks", "minorTicks") if name not in vars(self)]
+        for name in unmade:
+            setattr(self, name, [])
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            for name in unmade:
+                if vars(self).get(name) == []:
+                    delattr(self, name)
+    wrapper.lazy_ticks = True
+    return wrapper
