@@ -84,6 +84,9 @@ def test_only_plain_code_gets_the_stand_in():
     assert not plotting.suits(["import numpy as np", "import seaborn as sns"])
     assert not plotting.suits(["from pandas.plotting import scatter_matrix"])
     assert not plotting.suits(["def f():\n    import scipy.signal\n"])
+    assert not plotting.suits(["x = 1; import seaborn"])
+    assert not plotting.suits(["from matplotlib import (pyplot,\n    cm)\nimport pandas as pd"])
+    assert not plotting.suits(["try:\n    import torch\nexcept ImportError:\n    pass"])
 
 
 def probe_cell():
