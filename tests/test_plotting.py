@@ -38,7 +38,7 @@ def test_anything_takes_what_plotting_code_does_with_return_values():
     del ANY.rcParams["x"]
     with ANY.style.context("ggplot") as style:
         assert style is ANY
-    top = ax.get_ylim()[1]
+    top = ax.get_offset()
     assert (np.arange(3) * top) is ANY and (top * np.arange(3)) is ANY
     assert (1 + top) is ANY and ("x" + top) is ANY and -top is ANY and abs(top) is ANY
     assert f"{top:.2f}" == "0.00" and f"{top}" == "0.0" and f"{top:>5s}" == ""
@@ -46,11 +46,39 @@ def test_anything_takes_what_plotting_code_does_with_return_values():
     assert bool(ax) and len(ax) == 0 and 3 not in ax
     assert not (top < 1) and not (top > 1) and top == top and top != 1
     assert isinstance(ax, ANY.figure.Figure) and not isinstance(1.0, ANY)
+    assert np.exp(top) is ANY and np.linspace(top, 1, 5) is ANY
+    assert [a for a in np.atleast_1d(ax)] == [ax]  # one Axes, not an empty sequence
 
     class Mine(ANY.axes.Axes):
         pass
     assert Mine().anything() is ANY
     assert copy.deepcopy(ax) is not None and pickle.loads(pickle.dumps(ax)) is not None
+
+
+def test_values_plotting_code_computes_with_are_real():
+    """Limits are pairs of numbers, a histogram's counts and edges are numpy's, colormaps give
+    an RGBA row per value, the colour cycle has its ten colours."""
+    low, high = ANY.get_xlim()
+    assert max(ANY.get_ylim()) == high and np.linspace(*ANY.get_xlim(), 3).shape == (3,)
+    data = np.random.default_rng(0).normal(size=500)
+    for kwargs in ({}, {"bins": 30, "density": True}, {"bins": "auto", "range": (-1, 1)},
+                   {"bins": np.linspace(-3, 3, 7), "weights": np.ones(500), "alpha": 0.5}):
+        import matplotlib
+        matplotlib.use("Agg")
+        from matplotlib import pyplot
+        real_counts, real_edges, _ = pyplot.hist(data, **kwargs)
+        pyplot.close("all")
+        counts, edges, patches = ANY.hist(data, **kwargs)
+        np.testing.assert_allclose(counts, real_counts)
+        np.testing.assert_allclose(edges, real_edges)
+    assert ANY.hist(data, cumulative=True) is ANY  # not covered: ANY, which unpacks as asked
+    cmap = plotting.Colormap("viridis")
+    assert cmap(np.linspace(0, 1, 5)).shape == (5, 4) and len(cmap(0.5)) == 4
+    assert len(plotting.Colormap("tab10").colors) == 10 and plotting.Colormap("Set1").N == 9
+    rc = plotting.rc_params()
+    colors = rc["axes.prop_cycle"].by_key()["color"]
+    assert len(colors) == 10 and colors[3 % len(colors)] == colors[3]
+    assert len(list(rc["axes.prop_cycle"])) == 10 and rc["no.such.key"] is ANY
 
 
 @pytest.mark.parametrize("nrows, ncols, squeeze", [
@@ -87,6 +115,10 @@ def test_only_plain_code_gets_the_stand_in():
     assert not plotting.suits(["x = 1; import seaborn"])
     assert not plotting.suits(["from matplotlib import (pyplot,\n    cm)\nimport pandas as pd"])
     assert not plotting.suits(["try:\n    import torch\nexcept ImportError:\n    pass"])
+    assert not plotting.suits(["from matplotlib.pyplot import *"])  # every name of pyplot
+    assert not plotting.suits(["get_ipython().run_cell_magic('time', '', 'import pandas\\n')"])
+    assert not plotting.suits(["import matplotlib.pyplot as plt\nimage = plt.imread('a.png')"])
+    assert not plotting.suits(["from matplotlib.animation import FuncAnimation"])
 
 
 def probe_cell():

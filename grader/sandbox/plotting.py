@@ -35,7 +35,23 @@ class Anything:
     the code asks for (`fig, ax = ...`, `line, = ax.plot(...)`)."""
 
     __slots__ = ()
-    __array_ufunc__ = None  # numpy arrays leave their operators with ANY to ANY
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):  # np.exp(ANY), array * ANY
+        return ANY
+
+    def __array_function__(self, func, types, args, kwargs):
+        """numpy's own function, ANY taken as one object (np.atleast_1d(ax) holds ax); ANY
+        where that fails (np.linspace(ANY, ...))."""
+        try:
+            return func._implementation(*args, **kwargs)
+        except Exception:
+            return ANY
+
+    def __array__(self, dtype=None, copy=None):  # one object, not an empty sequence
+        import numpy as np
+        out = np.empty((), dtype=object)
+        out[()] = ANY
+        return out
 
     def __init__(self, *args, **kwargs):  # also what `class C(ANY)` calls
         pass
@@ -137,15 +153,136 @@ class Anything:
     __xor__ = __rxor__ = __lshift__ = __rshift__ = __neg__ = __pos__ = __abs__ = _same
     __invert__ = __round__ = _same
 
-    # a Figure's own: Axes shaped as matplotlib shapes them
+    # What code may use as values: a Figure's Axes shaped as matplotlib shapes them, limits
+    # as pairs of numbers, a histogram's counts and edges as numpy computes them.
     def subplots(self, nrows=1, ncols=1, *, squeeze=True, **kwargs):
         return axes_grid(nrows, ncols, squeeze)
 
     def subplot_mosaic(self, mosaic, **kwargs):
         return mosaic_axes(mosaic)
 
+    def get_xlim(self, *args, **kwargs):
+        return (0.0, 1.0)
+
+    get_ylim = get_zlim = get_xbound = get_ybound = get_clim = xlim = ylim = get_xlim
+
+    def axis(self, *args, **kwargs):
+        return (0.0, 1.0, 0.0, 1.0)
+
+    def hist(self, x, bins=None, range=None, density=False, weights=None, **kwargs):
+        return histogram(x, bins, range, density, weights, kwargs)
+
+    def get_cmap(self, name=None, *args, **kwargs):
+        return Colormap(name)
+
 
 ANY = Anything()
+
+
+def histogram(x, bins, range, density, weights, options):
+    """(counts, edges, ANY) of `hist` for one dataset, as numpy computes them (matplotlib's
+    own way for a 1-D x); ANY for what this does not cover (several datasets, cumulative...)."""
+    import numpy as np
+    if options.keys() - {"histtype", "color", "alpha", "label", "edgecolor", "linewidth",
+                         "align", "rwidth", "log", "orientation", "ec", "lw", "fc",
+                         "facecolor", "zorder", "fill", "linestyle", "ls", "hatch"}:
+        return ANY
+    try:
+        values = np.asarray(x, dtype=float)
+        if values.ndim != 1:
+            return ANY
+        counts, edges = np.histogram(values, 10 if bins is None else bins, range=range,
+                                     density=density, weights=weights)
+        return counts.astype(float), edges, ANY
+    except Exception:
+        return ANY
+
+
+class Colormap(Anything):
+    """A colormap: called on an array, an RGBA row per value (black); on a number, one RGBA
+    tuple. `.colors` has as many colours as matplotlib's map of that name."""
+
+    __slots__ = ("name",)
+    LISTED = {"tab10": 10, "tab20": 20, "tab20b": 20, "tab20c": 20, "Set1": 9, "Set2": 8,
+              "Set3": 12, "Pastel1": 9, "Pastel2": 8, "Paired": 12, "Accent": 8, "Dark2": 8}
+
+    def __init__(self, name=None, *args, **kwargs):
+        object.__setattr__(self, "name", name if isinstance(name, str) else "viridis")
+
+    def __call__(self, x=None, *args, **kwargs):
+        import numpy as np
+        if x is None:
+            return ANY
+        try:
+            shape = () if isinstance(x, Anything) else np.shape(x)  # norm(v) is ANY
+            if shape == ():
+                return (0.0, 0.0, 0.0, 1.0)
+            out = np.zeros(shape + (4,))
+            out[..., 3] = 1.0
+            return out
+        except Exception:
+            return ANY
+
+    @property
+    def N(self):
+        return self.LISTED.get(self.name.removesuffix("_r"), 256)
+
+    @property
+    def colors(self):
+        return ((0.0, 0.0, 0.0),) * self.N
+
+    def resampled(self, n):
+        return Colormap(self.name)
+
+
+class Colormaps(Anything):
+    """matplotlib.colormaps: a colormap for every name."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name):
+        return Colormap(name)
+
+    def __call__(self, *args, **kwargs):  # pyplot.colormaps(): the names
+        return sorted(Colormap.LISTED) + ["viridis", "plasma", "inferno", "magma", "gray"]
+
+
+TABLEAU = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+class Cycler(Anything):
+    """rcParams["axes.prop_cycle"]: the ten default colours."""
+
+    __slots__ = ()
+
+    def by_key(self):
+        return {"color": list(TABLEAU)}
+
+    def __iter__(self):
+        return iter([{"color": c} for c in TABLEAU])
+
+    def __len__(self):
+        return len(TABLEAU)
+
+
+class RcParams(dict):
+    """rcParams: what code sets is kept; the default colour cycle and figure size are there;
+    anything else is ANY."""
+
+    def __missing__(self, key):
+        return ANY
+
+    def __getattr__(self, name):
+        if name[:2] == "__" == name[-2:]:
+            raise AttributeError(name)
+        return ANY
+
+
+def rc_params():
+    return RcParams({"axes.prop_cycle": Cycler(), "figure.figsize": [6.4, 4.8],
+                     "figure.dpi": 100.0, "hist.bins": 10, "lines.linewidth": 1.5,
+                     "font.size": 10.0})
 
 
 def axes_grid(nrows, ncols, squeeze):
@@ -167,14 +304,15 @@ def mosaic_axes(mosaic):
         while todo:
             item = todo.pop()
             if isinstance(item, (list, tuple)) or type(item).__name__ == "ndarray":
-                todo.extend(item)
+                todo.extend(reversed(item))  # in reading order, as matplotlib gives them
             else:
                 labels.append(item)
     return {label: ANY for label in labels if label != "."}
 
 
 class Module(types.ModuleType):
-    """A module of the stand-in: its submodules are stand-ins too, everything else is ANY."""
+    """A module of the stand-in: its submodules are stand-ins too, its warning and error
+    classes are classes, the rest is ANY (in matplotlib.cm, a colormap)."""
 
     def __getattr__(self, name):
         if name[:2] == "__" == name[-2:]:
@@ -184,7 +322,19 @@ class Module(types.ModuleType):
         full = f"{self.__name__}.{name}"
         if full in submodules():
             return importlib.import_module(full)
+        if name.endswith(("Warning", "Error", "Exception")):
+            return _class_named(name)
+        if self.__name__ == "matplotlib.cm":
+            return Colormap(name)
         return ANY
+
+
+def _class_named(name, made={}):
+    """A class for `category=matplotlib.MatplotlibDeprecationWarning` or `except ...Error`."""
+    if name not in made:
+        base = UserWarning if name.endswith("Warning") else Exception
+        made[name] = type(name, (base,), {})
+    return made[name]
 
 
 def _subplots(nrows=1, ncols=1, *, squeeze=True, **kwargs):
@@ -195,8 +345,17 @@ def _subplot_mosaic(mosaic, **kwargs):
     return ANY, mosaic_axes(mosaic)
 
 
+BASE_COLORS = {"b": (0, 0, 1), "g": (0, 0.5, 0), "r": (1, 0, 0), "c": (0, 0.75, 0.75),
+               "m": (0.75, 0, 0.75), "y": (0.75, 0.75, 0), "k": (0, 0, 0), "w": (1, 1, 1)}
+TABLEAU_NAMES = ["blue", "orange", "green", "red", "purple", "brown", "pink", "gray", "olive",
+                 "cyan"]
+
+
 class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports of matplotlib, its submodules and mpl_toolkits give stand-in modules."""
+
+    def __init__(self):
+        self.rc = rc_params()  # one for matplotlib and pyplot, as in matplotlib
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".", 1)[0] in PACKAGES:
@@ -206,8 +365,19 @@ class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         module = Module(spec.name)
         module.__path__ = []
+        if spec.name in ("matplotlib", "matplotlib.pyplot", "pylab"):
+            module.rcParams, module.colormaps = self.rc, Colormaps()
+            module.get_cmap = ANY.get_cmap
         if spec.name in ("matplotlib.pyplot", "pylab"):
             module.subplots, module.subplot_mosaic = _subplots, _subplot_mosaic
+            module.xlim = module.ylim = ANY.get_xlim
+            module.axis, module.hist = ANY.axis, ANY.hist
+            module.cm = importlib.import_module("matplotlib.cm")
+        if spec.name == "matplotlib.cm":
+            module.get_cmap = ANY.get_cmap
+        if spec.name == "matplotlib.colors":
+            module.BASE_COLORS = dict(BASE_COLORS)
+            module.TABLEAU_COLORS = {f"tab:{n}": c for n, c in zip(TABLEAU_NAMES, TABLEAU)}
         return module
 
     def exec_module(self, module):
@@ -286,15 +456,29 @@ def _imported(tree):
             names.update(alias.name.split(".", 1)[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".", 1)[0])
+            if any(alias.name == "*" for alias in node.names):
+                names.add("*")  # every name of pyplot: only the real one has them all
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") in MAGICS:
+            for arg in node.args:  # the code of %time ... and %%capture cells
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    names |= imports_of(arg.value) or {"*"}
     return names
+
+
+MAGICS = ("run_cell_magic", "run_line_magic")
+# Calls whose results are data, not drawings (an image read from a file or drawn into memory,
+# the frames of an animation): code that makes them gets the real matplotlib.
+NEEDS_REAL = re.compile(r"\b(imread|imsave|FuncAnimation|ArtistAnimation|animation|"
+                        r"buffer_rgba|tostring_rgb|tostring_argb|print_to_buffer)\b")
 
 
 def suits(sources):
     """Whether code made of these sources gets the stand-in: it imports only PLAIN modules
-    (a cell that does not parse imports nothing: it fails before running)."""
+    (a cell that does not parse imports nothing: it fails before running), imports no `*`
+    from matplotlib, and reads no image nor makes an animation with it."""
     for source in sources:
         names = imports_of(source)
-        if names and not names <= PLAIN:
+        if names and not names <= PLAIN or NEEDS_REAL.search(source):
             return False
     return True
 
@@ -305,6 +489,7 @@ def install_stand_in():
     for name in list(sys.modules):
         if name.split(".", 1)[0] in PACKAGES:
             del sys.modules[name]
+    submodules()  # read off the real package, before its imports lead here
     sys.meta_path.insert(0, Finder())
 
 
