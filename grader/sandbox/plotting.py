@@ -11,11 +11,13 @@ over them run as often as they would. A notebook that imports other libraries (w
 matplotlib themselves) gets the real matplotlib.
 """
 import ast
+import functools
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import opcode
 import os
+import pkgutil
 import re
 import sys
 import types
@@ -27,6 +29,11 @@ PLAIN = frozenset(sys.stdlib_module_names) | {"numpy", "matplotlib", "mpl_toolki
 _UNPACK_SEQUENCE = opcode.opmap["UNPACK_SEQUENCE"]
 _UNPACK_EX = opcode.opmap["UNPACK_EX"]
 _EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
+
+
+def _dunder(name):
+    """Protocol names (copy, pickle, numpy's) find nothing on the stand-in's objects."""
+    return name[:2] == "__" == name[-2:]
 
 
 class Anything:
@@ -57,7 +64,7 @@ class Anything:
         pass
 
     def __getattr__(self, name):
-        if name[:2] == "__" == name[-2:]:  # protocols (copy, pickle, numpy's) find nothing
+        if _dunder(name):
             raise AttributeError(name)
         return ANY
 
@@ -274,7 +281,7 @@ class RcParams(dict):
         return ANY
 
     def __getattr__(self, name):
-        if name[:2] == "__" == name[-2:]:
+        if _dunder(name):
             raise AttributeError(name)
         return ANY
 
@@ -315,7 +322,7 @@ class Module(types.ModuleType):
     classes are classes, the rest is ANY (in matplotlib.cm, a colormap)."""
 
     def __getattr__(self, name):
-        if name[:2] == "__" == name[-2:]:
+        if _dunder(name):
             if name == "__version__":
                 return _real_version()
             raise AttributeError(name)
@@ -365,16 +372,15 @@ class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         module = Module(spec.name)
         module.__path__ = []
+        if spec.name in ("matplotlib", "matplotlib.pyplot", "pylab", "matplotlib.cm"):
+            module.get_cmap = ANY.get_cmap
         if spec.name in ("matplotlib", "matplotlib.pyplot", "pylab"):
             module.rcParams, module.colormaps = self.rc, Colormaps()
-            module.get_cmap = ANY.get_cmap
         if spec.name in ("matplotlib.pyplot", "pylab"):
             module.subplots, module.subplot_mosaic = _subplots, _subplot_mosaic
             module.xlim = module.ylim = ANY.get_xlim
             module.axis, module.hist = ANY.axis, ANY.hist
             module.cm = importlib.import_module("matplotlib.cm")
-        if spec.name == "matplotlib.cm":
-            module.get_cmap = ANY.get_cmap
         if spec.name == "matplotlib.colors":
             module.BASE_COLORS = dict(BASE_COLORS)
             module.TABLEAU_COLORS = {f"tab:{n}": c for n, c in zip(TABLEAU_NAMES, TABLEAU)}
@@ -404,24 +410,18 @@ def _list_submodules():
             spec = importlib.util.find_spec(package)
         except (ImportError, ValueError):
             spec = None
-        todo = [(package, p) for p in (spec.submodule_search_locations or [])] if spec else []
-        while todo:
-            prefix, folder = todo.pop()
-            try:
-                entries = os.listdir(folder)
-            except OSError:
-                continue
-            for entry in entries:
-                stem = entry.split(".", 1)[0]
-                if entry.endswith((".py", ".so")) and stem.isidentifier():
-                    names.add(f"{prefix}.{stem}")
-                elif stem == entry and entry.isidentifier() and \
-                        os.path.exists(os.path.join(folder, entry, "__init__.py")):
-                    names.add(f"{prefix}.{entry}")
-                    todo.append((f"{prefix}.{entry}", os.path.join(folder, entry)))
+        todo = [(package, list(spec.submodule_search_locations or []))] if spec else []
+        while todo:  # pkgutil.walk_packages would import every subpackage to look inside
+            prefix, path = todo.pop()
+            for info in pkgutil.iter_modules(path, prefix + "."):
+                names.add(info.name)
+                if info.ispkg:
+                    todo.append((info.name, [os.path.join(info.module_finder.path,
+                                                          info.name.rsplit(".", 1)[1])]))
     return frozenset(names)
 
 
+@functools.cache
 def _real_version():
     try:
         from importlib.metadata import version
