@@ -48,6 +48,7 @@ import random
 import resource
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -66,12 +67,18 @@ import nbformat  # noqa: E402
 import numpy as np  # noqa: E402,F401
 
 from corpus import bugs_of  # noqa: E402
+import grader  # noqa: E402
 from grader.checks.core import checks_for, run_checks  # noqa: E402
 from grader.checks.topics import TOPICS  # noqa: E402
+from grader.course import submissions  # noqa: E402
 from grader.course.grading import find_solutions, load_reference  # noqa: E402
 from grader.course.nbgrader import TEST_CALL  # noqa: E402
 from grader.course.selfcheck import LocalStudent  # noqa: E402
 from grader.course.validate import filled  # noqa: E402
+from grader.sandbox import plotting, zygote  # noqa: E402
+from grader.sandbox.process import Limits  # noqa: E402
+from grader.sandbox.server import Server  # noqa: E402
+from grader.sandbox.student import InProcess, Student  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 ENV = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))  # nbgrader runs alembic
@@ -232,14 +239,18 @@ def floor_one(rec, ref):
             (end[0] - middle[0], end[1] - middle[1]), score)
 
 
-def floor(records, students, solutions):
-    """topic -> list of ((cells wall, CPU), (checks wall, CPU)) seconds, one per notebook of
-    evenly spread students, measured after a warm-up."""
+def sample_of(records, students):
+    """The records of `students` students spread evenly over the class."""
     names = sorted({r["student"] for r in records})
     count = min(students, len(names))
     picked = {names[i * len(names) // count] for i in range(count)}
+    return [r for r in records if r["student"] in picked]
+
+
+def floor(sample, solutions):
+    """topic -> list of ((cells wall, CPU), (checks wall, CPU)) seconds, one per notebook of the
+    sample, measured after a warm-up."""
     refs = {topic: load_reference(solutions, topic) for topic in ASSIGNMENTS}
-    sample = [r for r in records if r["student"] in picked]
     for topic in ASSIGNMENTS:  # warm-up: one notebook per topic, not timed
         floor_one(next(r for r in sample if r["topic"] == topic), refs[topic])
     times = {topic: [] for topic in ASSIGNMENTS}
@@ -250,6 +261,96 @@ def floor(records, students, solutions):
             print(f"warning: {rec['student']}/{rec['assignment']}: in-process checks score "
                   f"{score:g}, grader grade {rec['score']:g}")
     return times
+
+
+# -- the same sample with and without the sandbox ---------------------------------------------------
+
+def sandboxed(records):
+    """CPU seconds per notebook of `grader grade -j 1` on `records`, start-up excluded: the run on
+    all of them minus a run on the first one alone, over one notebook fewer."""
+    def cpu_of(paths):
+        command = [os.path.join(BIN, "grader"), "grade", "-j", "1", "--format", "json", *paths]
+        cpu = children_cpu()
+        proc = subprocess.run(command, capture_output=True, text=True, env=ENV)
+        if proc.returncode != 0:
+            sys.exit(f"grader grade failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        return children_cpu() - cpu
+    paths = [r["path"] for r in records]
+    return (cpu_of(paths) - cpu_of(paths[:1])) / (len(paths) - 1)
+
+
+class LimitedInProcess(InProcess):
+    """The self-check's in-process transport, with the time limit a sandboxed call would get (as
+    CPU time, ITIMER_PROF), so that code too slow for the grader is cut off here as well."""
+
+    def call(self, header, buffers, cpu_limit, wall_limit):
+        signal.setitimer(signal.ITIMER_PROF, cpu_limit or wall_limit)
+        try:
+            return super().call(header, buffers, cpu_limit, wall_limit)
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+def _too_long(signum, frame):
+    raise TimeoutError("over the call's time limit")
+
+
+def unsandboxed_one(rec, ref):
+    """(CPU seconds loading, CPU seconds checking, score) of one notebook graded as `grader grade`
+    grades it, but in a child forked from this warm process, with no sandbox: the cells loaded by
+    the student server's own code (plots against the stand-in, test cells and check() idle),
+    then every check in-process."""
+    sub = submissions.load(rec["path"])
+    cells = [{"file": c.file, "source": c.source} for c in sub.cells]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            grader.IN_SANDBOX = True
+            signal.signal(signal.SIGPROF, _too_long)
+            start = time.process_time()
+            server = Server()
+            server.load({"module": sub.module, "seed": 0, "cells": cells,
+                         "cell_seconds": Limits().cell_seconds})
+            middle = time.process_time()
+            module = TOPICS[rec["topic"]]
+            student = Student(lambda: LimitedInProcess(server.namespace),
+                              signatures=module.FUNCTIONS)
+            score = sum(r.score for r in run_checks(checks_for(module, hidden=True), student,
+                                                    rec["topic"], 0, ref))
+            end = time.process_time()
+            os.write(write, json.dumps([middle - start, end - middle, score]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def unsandboxed(records, solutions):
+    """Mean (CPU seconds loading, CPU seconds checking) per notebook of `records` without a
+    sandbox. This process is first warmed as the zygote and a grading process are: numpy and the
+    stand-in's module list ready, each topic's checks run once on its reference solution."""
+    refs = {topic: load_reference(solutions, topic) for topic in ASSIGNMENTS}
+    zygote.warm_up_numpy()
+    plotting.submodules()
+    for topic in ASSIGNMENTS:
+        run_checks(checks_for(TOPICS[topic], hidden=True),
+                   LocalStudent(vars(refs[topic]), TOPICS[topic].FUNCTIONS), topic, 0, refs[topic])
+    parts = []
+    for rec in records:
+        load, checks, score = unsandboxed_one(rec, refs[rec["topic"]])
+        parts.append((load, checks))
+        if "score" in rec and abs(score - rec["score"]) > 1e-9:
+            print(f"warning: {rec['student']}/{rec['assignment']}: without a sandbox it scores "
+                  f"{score:g}, grader grade {rec['score']:g}")
+    return statistics.mean(p[0] for p in parts), statistics.mean(p[1] for p in parts)
 
 
 # -- nbgrader --------------------------------------------------------------------------------------
@@ -349,7 +450,8 @@ def main():
         print(f"grader grade -j {args.jobs}: {class_s:.1f} s for the class, {class_ms:.0f} ms per "
               f"notebook (CPU {class_cpu_ms:.0f} ms)")
 
-        times = floor(records, args.floor_students, solutions)
+        sample = sample_of(records, args.floor_students)
+        times = floor(sample, solutions)
         every = [t for ts in times.values() for t in ts]
         cells_ms = statistics.mean(c[0] for c, _ in every) * 1e3
         checks_ms = statistics.mean(k[0] for _, k in every) * 1e3
@@ -360,6 +462,15 @@ def main():
         print(f"class/floor per notebook: {class_ms / floor_ms:.1f}x; with the floor shared by "
               f"{args.jobs} jobs {class_ms * args.jobs / floor_ms:.1f}x; "
               f"CPU {class_cpu_ms / floor_cpu_ms:.1f}x")
+
+        with_sandbox = sandboxed(sample)
+        load, checks = unsandboxed(sample, solutions)
+        without = load + checks
+        print(f"the floor's {len(sample)} notebooks graded as grader grade grades them, CPU per "
+              f"notebook: {with_sandbox * 1e3:.0f} ms with the sandbox (-j 1, start-up "
+              f"excluded), {without * 1e3:.0f} ms without (loading {load * 1e3:.0f} + checks "
+              f"{checks * 1e3:.0f}); the sandbox costs {(with_sandbox - without) * 1e3:.0f} ms "
+              f"per notebook ({with_sandbox / without:.2f}x)")
 
         nb_per_topic = {}
         if args.nbgrader_sample > 0:

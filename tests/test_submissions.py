@@ -240,6 +240,21 @@ def test_a_notebook_costly_to_translate_is_refused_quickly(tmp_path):
     assert sub.cells[1].source == "b = 2"
 
 
+def test_no_cell_ipython_would_translate_is_left_unsearched():
+    """The cheap test that spares most cells the search must never skip a cell the search
+    would find something in: each form of line IPython translates, alone and inside a cell."""
+    import pathlib
+    forms = ["%time f()", "  !ls -l", "files = !ls", "t = %timeit -o f()", "np.mean?",
+             "x = 1  # a comment ?", "%%time", "y = x ! = 2"]
+    cells = [c["source"] for nb in pathlib.Path(__file__).parent.parent.glob("assignments/*.ipynb")
+             for c in json.loads(nb.read_text())["cells"]]
+    cells = ["".join(c) if isinstance(c, list) else c for c in cells]
+    for source in forms + [f"a = 1\n{form}\nb = 2" for form in forms] + cells:
+        assert submissions._may_need_ipython(source) or not submissions.IPYTHON_LINE.search(source)
+    assert all(submissions.IPYTHON_LINE.search(form) for form in forms[:-1])
+    assert not submissions._may_need_ipython("a = [1, 2]\nprint(f'{a}')")
+
+
 def _mutations():
     """Notebook JSON of unexpected shapes (metadata and cells of odd types), plus seeded random
     replacements of parts of a valid notebook."""
