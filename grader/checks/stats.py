@@ -74,21 +74,37 @@ def mean_interval(values, probs, n, alpha=FALSE_FAILURE):
         top = t.max()
         return top + math.log(np.exp(t - top).sum())
 
-    def tilted_mean(lam):
+    def tilted(lam):
+        """Mean and variance of V under the distribution tilted by exp(l V)."""
         w = np.exp(lam * v + logp - log_mgf(lam))
-        return float(w @ v)
+        mean = float(w @ v)
+        return mean, float(w @ (v - mean) ** 2)
 
     def rate(a):
-        """I(a): the l maximizing l a - log M(l) has tilted mean a (found by bisection)."""
+        """I(a): the l maximizing l a - log M(l) has tilted mean a. It is found by Newton's
+        method (the derivative of the tilted mean is the tilted variance) kept inside a
+        bracket that halves where a step would leave it. Any l gives l a - log M(l) <= I(a), so
+        an l short of the best only widens the interval."""
         lo_l, hi_l = (0.0, 1.0) if a > mu else (-1.0, 0.0)
-        while (tilted_mean(hi_l) < a) if a > mu else (tilted_mean(lo_l) > a):
+        while (tilted(hi_l)[0] < a) if a > mu else (tilted(lo_l)[0] > a):
             if a > mu:
                 hi_l *= 2
             else:
                 lo_l *= 2
             if abs(lo_l) > 1e6 or hi_l > 1e6:
                 break
-        lam = boundary(lo_l, hi_l, lambda mid: tilted_mean(mid) < a)
+        lam = (lo_l + hi_l) / 2
+        for _ in range(100):
+            mean, var = tilted(lam)
+            if mean < a:
+                lo_l = lam
+            else:
+                hi_l = lam
+            step = lam + (a - mean) / var if var > 0 else None
+            lam_next = step if step is not None and lo_l < step < hi_l else (lo_l + hi_l) / 2
+            if lam_next == lam or hi_l - lo_l <= 1e-15 * max(1.0, abs(lam)):
+                break
+            lam = lam_next
         return lam * a - log_mgf(lam)
 
     acceptable = lambda a: rate(a) < target
