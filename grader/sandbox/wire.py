@@ -67,7 +67,8 @@ class Probe:
 
 
 def _is_plain_array(value):
-    return type(value) is np.ndarray and value.dtype.newbyteorder("=").str in DTYPES
+    return type(value) is np.ndarray and (value.dtype.str in DTYPES
+                                          or value.dtype.newbyteorder("=").str in DTYPES)
 
 
 class Kept:
@@ -120,10 +121,10 @@ def encode(value, keep=None):
         if isinstance(v, np.generic) and t.__module__ == "numpy":
             v = np.asarray(v)
         if _is_plain_array(v):
-            native = v.dtype.newbyteorder("=")
-            arr = np.array(v, dtype=native, order="C", copy=True)  # keeps 0-d arrays 0-d
-            data = arr.tobytes()
-            node = {"t": "a", "d": arr.dtype.str, "s": list(arr.shape), "o": offset[0], "n": len(data)}
+            if not v.dtype.isnative:
+                v = v.astype(v.dtype.newbyteorder("="))
+            data = v.tobytes()  # a C-ordered copy, whatever the array's strides
+            node = {"t": "a", "d": v.dtype.str, "s": list(v.shape), "o": offset[0], "n": len(data)}
             buffers.append(data)
             offset[0] += len(data)
             return node
@@ -149,8 +150,11 @@ def describe_type(v):
     return name[:MAX_TYPE_NAME]
 
 
+_compact = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps would make one a call
+
+
 def pack(header_obj, buffers=()):
-    header = json.dumps(header_obj, separators=(",", ":")).encode()
+    header = _compact.encode(header_obj).encode()
     body_len = sum(len(b) for b in buffers)
     return b"".join([PREFIX.pack(MAGIC, len(header), body_len), header, *buffers])
 
