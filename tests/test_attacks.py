@@ -305,6 +305,32 @@ def test_a_forged_huge_error_reply_costs_the_grader_nothing_much():
     assert elapsed < 60
 
 
+HALF_A_REPLY = reference_source("batchnorm") + """
+import os, struct, sys
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    frame = sys._getframe()
+    while frame is not None and "req" not in frame.f_locals:
+        frame = frame.f_back
+    server = frame.f_locals["self"]
+    # the start of a frame whose header never comes, then the worker dies
+    os.write(server.resp_fd, struct.pack("<4sIQ", b"GRD1", 500, 0) + b'{"seq": 1, "ok"')
+    os._exit(1)
+"""
+
+
+def test_a_worker_that_dies_mid_reply_costs_only_its_own_function():
+    """What a dying worker left half-written on the channel never reaches the next worker's
+    replies: the other functions' checks, in fresh workers, are judged as usual."""
+    pool = make_pool(jobs=1)
+    try:
+        (r,) = grade_files(pool, {"a_batchnorm.py": HALF_A_REPLY})
+    finally:
+        pool.close()
+    assert_no_grader_error(r)
+    failed = {c["function"] for c in failing(r)}
+    assert failed == {"batchnorm_inference"}, failing(r)
+
+
 # -- without namespaces: nothing planted beforehand, nothing left behind --------------------------
 
 PLANTER = reference_source("batchnorm") + """

@@ -394,6 +394,8 @@ class StudentProcess:
         self.alive = True         # the loader is running
         self.worker = False       # a worker is serving calls
         self.oom_seen = 0
+        self.unread = bytearray()  # bytes of the reply read ahead of what was asked for
+        self.pollers = {}
         os.set_blocking(req_w, False)
         os.set_blocking(resp_r, False)
 
@@ -446,6 +448,8 @@ class StudentProcess:
         if not self.alive:
             raise Died(describe_status(self.status))
         clock = Clock(self.limits.wall(5.0), None, None)
+        _drain(self.resp_r)  # nothing a worker that died mid-reply wrote reaches the next one
+        self.unread.clear()
         try:
             self.ctl.send(b'{"op":"fork"}')
         except OSError:
@@ -466,6 +470,7 @@ class StudentProcess:
             self.kill()  # a loader that does not answer is stopped whole
             return
         _drain(self.resp_r)
+        self.unread.clear()
 
     def _control_reply(self, key, clock):
         """Wait for the loader's reply carrying `key`, skipping worker-exit events."""
@@ -496,11 +501,13 @@ class StudentProcess:
     # -- waiting -------------------------------------------------------------------------------
 
     def _wait(self, fd_event, clock, watch_ctl=True):
-        poller = select.poll()
-        poller.register(fd_event[0], fd_event[1])
-        poller.register(self.pidfd, select.POLLIN)
-        if watch_ctl:
-            poller.register(self.ctl.fileno(), select.POLLIN)
+        poller = self.pollers.get((fd_event, watch_ctl))
+        if poller is None:
+            poller = self.pollers[fd_event, watch_ctl] = select.poll()
+            poller.register(fd_event[0], fd_event[1])
+            poller.register(self.pidfd, select.POLLIN)
+            if watch_ctl:
+                poller.register(self.ctl.fileno(), select.POLLIN)
         while True:
             slice_ms = clock.next_slice() * 1000
             ready = dict(poller.poll(slice_ms))
@@ -533,17 +540,21 @@ class StudentProcess:
                 raise Died(self._death())
 
     def _read(self, n, clock):
-        out = bytearray()
+        """The next n bytes of the reply. A read takes what is there (up to 64 KB beyond n), so
+        that a small reply's prefix, header and body come in one system call."""
+        out = self.unread
         while len(out) < n:
             try:
-                chunk = os.read(self.resp_r, min(n - len(out), 1 << 20))
+                chunk = os.read(self.resp_r, min(n - len(out), 1 << 20) + (1 << 16))
             except BlockingIOError:
                 self._wait((self.resp_r, select.POLLIN), clock)
                 continue
             if not chunk:
                 raise Died(self._death())
             out += chunk
-        return bytes(out)
+        data = bytes(out[:n])
+        del out[:n]
+        return data
 
     def _death(self):
         self.kill(status=True)
