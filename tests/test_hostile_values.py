@@ -66,7 +66,7 @@ class HostileStudent:
     def call(self, fn, *args, opaque=(), errstate=None, cpu_seconds=None):
         return self.make(args)
 
-    def call_many(self, fn, arglists, pick=None):
+    def call_many(self, fn, arglists, pick=None, opaque=()):
         return [self.make(args) for args in arglists]
 
     def fresh_worker(self):

@@ -174,10 +174,10 @@ class Student:
         return self._call(fn, [list(args)], pick=None, opaque=opaque, errstate=errstate,
                           cpu_seconds=cpu_seconds)[0]
 
-    def call_many(self, fn, arglists, pick=None):
+    def call_many(self, fn, arglists, pick=None, opaque=()):
         """[fn(*args) for args in arglists] in one round trip; `pick=i` keeps only element i of
-        each returned tuple (the output of a forward function, say)."""
-        return self._call(fn, [list(a) for a in arglists], pick=pick, opaque=(), many=True)
+        each returned tuple (the output of a forward function, say); `opaque` as for call."""
+        return self._call(fn, [list(a) for a in arglists], pick=pick, opaque=opaque, many=True)
 
     def _call(self, fn, arglists, pick, opaque, errstate=None, many=False, cpu_seconds=None):
         self._ensure_loaded()

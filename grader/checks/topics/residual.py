@@ -41,8 +41,17 @@ def formula(x, w1, b1, w2, b2):
 
 
 def forward(student, args):
-    out, cache = values.parts(student.call("residual_forward", *args, opaque=(1,)),
-                              "residual_forward", ("out", "cache"))
+    return checked_forward(student.call("residual_forward", *args, opaque=(1,)), args)
+
+
+def forwards(student, arglists):
+    """forward on each argument list, in one round trip (the calls are as in forward)."""
+    return [checked_forward(value, args) for value, args in
+            zip(student.call_many("residual_forward", arglists, opaque=(1,)), arglists)]
+
+
+def checked_forward(value, args):
+    out, cache = values.parts(value, "residual_forward", ("out", "cache"))
     return values.array(out, "out", shape=args[0].shape), cache
 
 
@@ -264,10 +273,16 @@ def deep_stack(student, rng):
         called on the spec's block inputs (or on its own outputs)."""
         caches, h = [], flat[0]
         with using("residual_forward"):
-            for layer in layers:
-                out, cache = forward(student, [h, *layer])
-                caches.append(cache)
-                h = out if own_inputs else formula(h, *layer)
+            if own_inputs:  # each block's input is the student's last output
+                for layer in layers:
+                    h, cache = forward(student, [h, *layer])
+                    caches.append(cache)
+            else:  # the spec's block inputs are known beforehand: all blocks in one request
+                inputs = []
+                for layer in layers:
+                    inputs.append([h, *layer])
+                    h = formula(h, *layer)
+                caches = [cache for _, cache in forwards(student, inputs)]
         g = dout
         for cache in reversed(caches):
             g = grad(backward(student, g, cache), 0, g.shape)
