@@ -3,14 +3,15 @@
     python benchmarks/sandbox_cost.py [--count 100] [--topic relu]
 
 Grades --count copies of one topic's reference solution, one after another in one worker slot
-(all checks, hidden ones included), and prints the median wall time per submission for:
+(all checks, hidden ones included), and prints the median wall time per submission for the
+configurations below, which take turns submission by submission:
 - in-process: the same checks on the same code in this process, no sandbox (the floor);
 - rlimits only: a separate process, no namespaces, no cgroups (as root: a sandbox uid);
 - + namespaces: pid, mount (private read-only root), network and IPC namespaces;
 - + cgroups: one cgroup per submission (memory, pids, cpu, cpuacct, freezer), CPU-time limits;
 and the difference of each line to the one before: what that protection adds. Run as root for
-all lines; an ordinary user gets the lines its machine allows. On a loaded machine, compare
-lines of the same run only.
+all lines; an ordinary user gets the lines its machine allows. The lines share one run's
+machine, so they compare even where its speed drifts; compare other runs' lines with care.
 """
 import argparse
 import pathlib
@@ -29,32 +30,30 @@ from grader.course.selfcheck import LocalStudent  # noqa: E402
 from grader.sandbox.process import Limits, Sandbox  # noqa: E402
 
 
-def sandboxed(sub, count, references, **config):
-    box = Sandbox(Limits(), slots=1, **config)
-    try:
-        for _ in range(3):  # warm-up: imports, the first cgroup, the prepared process
-            grade_submission(box, 0, sub, 0, references)
-        times = []
-        for _ in range(count):
-            start = time.perf_counter()
-            result = grade_submission(box, 0, sub, 0, references)
-            times.append(time.perf_counter() - start)
-            assert result["score"] == result["max_score"], result
-        return statistics.median(times), box.protections
-    finally:
-        box.close()
-
-
-def in_process(sub, topic, count, ref):
+def timed_in_process(sub, topic, ref):
+    """A function that runs the checks in this process, no sandbox (the floor), and times it."""
     namespace = {"__name__": "submission"}
     exec(compile(sub.cells[0].source, sub.path, "exec"), namespace)
-    times = []
-    for _ in range(count):
+
+    def once():
         start = time.perf_counter()
         student = LocalStudent(namespace, TOPICS[topic].FUNCTIONS)
         core.run_checks(core.checks_for(TOPICS[topic], hidden=True), student, topic, 0, ref)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        return time.perf_counter() - start
+    return once
+
+
+def timed_sandboxed(box, sub, references):
+    """A function that grades the submission in `box` and times it."""
+    def once():
+        start = time.perf_counter()
+        result = grade_submission(box, 0, sub, 0, references)
+        seconds = time.perf_counter() - start
+        assert result["score"] == result["max_score"], result
+        return seconds
+    for _ in range(3):  # warm-up: imports, the first cgroup, the prepared process
+        once()
+    return once
 
 
 def main():
@@ -65,15 +64,27 @@ def main():
     solutions = find_solutions()
     sub = submissions.load(str(ROOT / "solutions" / f"{args.topic}.py"))
     references = {args.topic: load_reference(solutions, args.topic)}
-    rows = [("in-process (no sandbox)", in_process(sub, args.topic, args.count,
-                                                   references[args.topic]))]
-    for name, config in (("rlimits only", dict(namespaces=False, use_cgroups=False)),
-                         ("+ namespaces", dict(namespaces=True, use_cgroups=False)),
-                         ("+ cgroups", dict(namespaces=True, use_cgroups=True))):
-        seconds, protections = sandboxed(sub, args.count, references, **config)
-        if name == "+ cgroups" and protections["cgroups"].startswith("none"):
-            name += " (unavailable: " + protections["cgroups"] + ")"
-        rows.append((name, seconds))
+    names = ["in-process (no sandbox)"]
+    runs = [timed_in_process(sub, args.topic, references[args.topic])]
+    boxes = []
+    try:
+        for name, config in (("rlimits only", dict(namespaces=False, use_cgroups=False)),
+                             ("+ namespaces", dict(namespaces=True, use_cgroups=False)),
+                             ("+ cgroups", dict(namespaces=True, use_cgroups=True))):
+            box = Sandbox(Limits(), slots=1, **config)
+            boxes.append(box)
+            if name == "+ cgroups" and box.protections["cgroups"].startswith("none"):
+                name += " (unavailable: " + box.protections["cgroups"] + ")"
+            names.append(name)
+            runs.append(timed_sandboxed(box, sub, references))
+        times = [[] for _ in runs]
+        for _ in range(args.count):  # in turn, so that every line sees the same machine
+            for run, measured in zip(runs, times):
+                measured.append(run())
+    finally:
+        for box in boxes:
+            box.close()
+    rows = [(name, statistics.median(measured)) for name, measured in zip(names, times)]
     print(f"{args.count} submissions of {args.topic}, one slot; median ms per submission")
     previous = None
     for name, seconds in rows:
