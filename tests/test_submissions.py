@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import failing, notebook, reference_source, split_functions
+from conftest import ROOT, failing, notebook, reference_source, split_functions
 from grader.course import submissions
 
 
@@ -243,10 +243,9 @@ def test_a_notebook_costly_to_translate_is_refused_quickly(tmp_path):
 def test_no_cell_ipython_would_translate_is_left_unsearched():
     """The cheap test that spares most cells the search must never skip a cell the search
     would find something in: each form of line IPython translates, alone and inside a cell."""
-    import pathlib
     forms = ["%time f()", "  !ls -l", "files = !ls", "t = %timeit -o f()", "np.mean?",
              "x = 1  # a comment ?", "%%time", "y = x ! = 2"]
-    cells = [c["source"] for nb in pathlib.Path(__file__).parent.parent.glob("assignments/*.ipynb")
+    cells = [c["source"] for nb in ROOT.glob("assignments/*.ipynb")
              for c in json.loads(nb.read_text())["cells"]]
     cells = ["".join(c) if isinstance(c, list) else c for c in cells]
     for source in forms + [f"a = 1\n{form}\nb = 2" for form in forms] + cells:

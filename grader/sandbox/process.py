@@ -448,8 +448,7 @@ class StudentProcess:
         if not self.alive:
             raise Died(describe_status(self.status))
         clock = Clock(self.limits.wall(5.0), None, None)
-        _drain(self.resp_r)  # nothing a worker that died mid-reply wrote reaches the next one
-        self.unread.clear()
+        self._clear_channel()  # nothing a worker that died mid-reply wrote reaches the next one
         try:
             self.ctl.send(b'{"op":"fork"}')
         except OSError:
@@ -469,6 +468,10 @@ class StudentProcess:
         except (OSError, SandboxError):
             self.kill()  # a loader that does not answer is stopped whole
             return
+        self._clear_channel()
+
+    def _clear_channel(self):
+        """Drop what is left of a reply: in the pipe and read ahead."""
         _drain(self.resp_r)
         self.unread.clear()
 
