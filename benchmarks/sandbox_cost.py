@@ -12,8 +12,13 @@ configurations below, which take turns submission by submission:
 and the difference of each line to the one before: what that protection adds. Run as root for
 all lines; an ordinary user gets the lines its machine allows. The lines share one run's
 machine, so they compare even where its speed drifts; compare other runs' lines with care.
+
+Everything runs on one CPU (the last this process may use), as a grading job does when there
+are no more jobs than CPUs (the default, -j 2, on 2 CPUs): the grader, its zygote and the
+student processes take turns on it. --any-cpu lets the scheduler place them (as -j 1 does).
 """
 import argparse
+import os
 import pathlib
 import statistics
 import sys
@@ -60,7 +65,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--topic", default="relu", choices=list(TOPICS))
+    parser.add_argument("--any-cpu", action="store_true",
+                        help="do not keep to one CPU (as `grader grade -j 1`)")
     args = parser.parse_args()
+    if not args.any_cpu:
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     solutions = find_solutions()
     sub = submissions.load(str(ROOT / "solutions" / f"{args.topic}.py"))
     references = {args.topic: load_reference(solutions, args.topic)}
@@ -85,7 +94,9 @@ def main():
         for box in boxes:
             box.close()
     rows = [(name, statistics.median(measured)) for name, measured in zip(names, times)]
-    print(f"{args.count} submissions of {args.topic}, one slot; median ms per submission")
+    where = "any CPU" if args.any_cpu else "one CPU"
+    print(f"{args.count} submissions of {args.topic}, one slot on {where}; median ms per "
+          "submission")
     previous = None
     for name, seconds in rows:
         added = "" if previous is None else f"{(seconds - previous) * 1e3:+8.1f}"

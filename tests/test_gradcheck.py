@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from grader.checks.compare import Fail
-from grader.checks.gradcheck import (GRAD_TOL, assert_gradient, avoid_kinks, norm_relative_error,
-                              numerical_gradients)
+from grader.checks.gradcheck import (GRAD_TOL, Forward, assert_gradient, avoid_kinks,
+                                     norm_relative_error, numerical_gradients, own_gradients)
 
 
 def matmul_grads(x, w, dout):
@@ -82,3 +82,37 @@ def test_kinks_are_avoided():
     near, = numerical_gradients(relu, [np.array([0.0])], wrt=[0], dout=np.ones(1))
     away, = numerical_gradients(relu, [avoid_kinks(np.array([0.0]))], wrt=[0], dout=np.ones(1))
     assert near[0] == pytest.approx(0.5) and away[0] == pytest.approx(1.0)
+
+
+class Squares:
+    """A student whose forward gives (x ** 2 + shift, None), recording every call made."""
+
+    def __init__(self, shift=0.0):
+        self.shift, self.calls = shift, []
+
+    def call(self, fn, x, opaque=(), errstate=None, cpu_seconds=None):
+        self.calls.append("call")
+        return x ** 2 + self.shift, None
+
+    def call_many(self, fn, arglists, pick=None, opaque=()):
+        self.calls.append("call_many")
+        return [a[0] ** 2 + self.shift for a in arglists]
+
+    def fresh_worker(self):
+        self.calls.append("fresh_worker")
+
+
+def test_own_gradients_does_not_ask_again_for_an_output_it_was_given():
+    """The output of the forward call that made a cache is the output at those inputs: given
+    it, own_gradients calls nothing when it is the spec's, and starts from it otherwise."""
+    x, dout, rng = np.array([0.5, -1.5, 2.0]), np.array([1.0, 2.0, -1.0]), np.random.default_rng(0)
+    right = Squares()
+    assert own_gradients(Forward(right, "f", pick=0), [x], [0], dout, rng, x ** 2,
+                         out=x ** 2) is None
+    assert right.calls == []
+    shifted = Squares(shift=1.0)  # a forward off by a constant: its own gradient is the spec's
+    own = own_gradients(Forward(shifted, "f", pick=0), [x], [0], dout, rng, x ** 2,
+                        out=x ** 2 + 1.0)
+    assert shifted.calls[:2] == ["fresh_worker", "call"]  # asked again, from the loaded state
+    assert "call_many" in shifted.calls
+    np.testing.assert_allclose(own[0], 2 * x * dout, rtol=1e-6)

@@ -896,3 +896,35 @@ def test_each_job_keeps_to_cpus_of_its_own_and_every_cpu_is_used():
         assert not seen[0] & seen[1] and seen[0] | seen[1] == mine
     finally:
         pool.close()
+
+
+def test_the_loader_forks_the_first_worker_unasked(monkeypatch):
+    """Right after loading, the loader forks the worker that serves the first calls: its
+    start-up overlaps the grader reading the load reply, and no fork request is needed. Later
+    workers are forked on request, from the same loaded state."""
+    from grader.sandbox.process import StudentProcess
+    requests = []
+    fork_worker = StudentProcess._fork_worker
+    monkeypatch.setattr(StudentProcess, "_fork_worker",
+                        lambda self: (requests.append(1), fork_worker(self)))
+    box = Sandbox(LIMITS)
+    try:
+        sub = submissions.Submission(path="p.py", topic="relu", cells=[submissions.Cell(
+            "p.py", "seen = []\n"
+                    "def f():\n    seen.append(1)\n    return [0, len(seen)]\n")])
+        student = Student(lambda: box.start(0), sub.cells, sub.module, limits=box.limits)
+        try:
+            student._ensure_loaded()
+            loader = student.proc.pid
+            deadline = time.monotonic() + 30
+            while not descendants(loader) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(descendants(loader)) == 1  # the worker, before any call
+            assert student.call("f")[1] == 1
+            assert student.call("f")[1] == 2 and not requests
+            student.fresh_worker()
+            assert student.call("f")[1] == 1 and len(requests) == 1  # from the loaded state
+        finally:
+            student.close()
+    finally:
+        box.close()

@@ -105,16 +105,17 @@ def numerical_gradients(f, args, wrt, dout, h=H, rng=None):
     return grads
 
 
-def own_gradients(f, args, wrt, dout, rng, spec_out):
+def own_gradients(f, args, wrt, dout, rng, spec_out, out=None):
     """Numerical gradients of the student's own forward `f`, for judging a backward pass when
     that forward is wrong: None where the forward gives the spec's output `spec_out` at `args`
     (then its backward must give the spec's gradient: a forward that is right here but odd
     nearby earns its backward nothing), or where its outputs cannot be used (wrong shape or
     type: the forward's mistake, judged by its own checks). A forward that answers a batch
     differently from ordinary calls, or an input differently after other calls than in a fresh
-    process, still fails (Inconsistent)."""
+    process, still fails (Inconsistent). `out`: the forward's output at `args` when the check
+    already has it (from the ordinary call that made the cache): it is not asked for again."""
     try:
-        base = _output(f.one(args), dout, f"{f.fn}'s output")
+        base = _output(f.one(args) if out is None else out, dout, f"{f.fn}'s output")
         if not mismatch(base, spec_out).any():
             return None
         # wrong here, so its backward may be excused: it must be wrong here from the loaded

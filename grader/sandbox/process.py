@@ -408,12 +408,15 @@ class StudentProcess:
     def load(self, header, timeout, cpu_limit=None):
         """The load request, served by the loader itself (within `cpu_limit` seconds of the
         submission's CPU time, where there is a cgroup to count it, and `timeout` of wall-clock
-        time). On any SandboxError the process is gone."""
+        time). The loader then forks the first worker unasked. On any SandboxError the process
+        is gone."""
         try:
-            return self._request(header, (), timeout, cpu_limit)
+            reply = self._request(header, (), timeout, cpu_limit)
         except SandboxError:
             self.kill()
             raise
+        self.worker = True
+        return reply
 
     def call(self, header, buffers, cpu_limit, wall_limit):
         """One call request, served by a worker (forked from the loaded state when there is

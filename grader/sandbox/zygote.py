@@ -362,6 +362,7 @@ def main():
     warm_up_numpy()
     from . import plotting, server  # noqa: F401
     plotting.submodules()
+    warm_up_calls()
     from .. import nbgrader  # noqa: F401  (what a notebook's test cells import; a no-op here)
     preload(conf.get("preload", ()))
     heap_in_huge_pages()  # what it imported and warmed up
@@ -495,6 +496,58 @@ def warm_up_numpy():
     np.random.default_rng(0).normal(size=(2, 2)).sum()
     repr(np.ones((2, 2)))
     f"{np.float64(0.5):.2f}"
+
+
+# A layer as students write them, for warm_up_calls: nothing of a solution, only the numpy
+# operations such layers use (it need not compute anything meaningful).
+WARM_UP_CELL = """
+import numpy as np
+
+def forward(x, w, b):
+    z = x @ w.T + b
+    mu, var = x.mean(axis=0), x.var(axis=0, keepdims=True)
+    out = np.maximum(z, 0) * (1 / (1 + np.exp(-z))) + np.sqrt(var + 1e-5).sum()
+    return np.where(z > 0, out, 0.0), (x, w, z, mu)
+
+def backward(dout, cache):
+    x, w, z, mu = cache
+    dz = dout * (z > 0) - np.log(np.abs(z) + 1).mean(axis=1, keepdims=True)
+    return dz @ w, dz.T @ x, dz.sum(axis=0), float(np.linalg.norm(mu))
+"""
+
+
+def warm_up_calls():
+    """Serve calls of a throwaway layer through the student server's own code (a request read
+    from a pipe, decoded, the call with its argument checks, the reply encoded and written),
+    and look at a cell's imports as loading does, so that what Python and numpy set up on
+    first use along that path (specialized bytecode, ufunc loop caches) is done once here, not
+    in every student process. Nothing of it is kept."""
+    import numpy as np
+    from . import plotting, server, wire
+    plotting.suits([WARM_UP_CELL])
+    namespace = {}
+    exec(compile(WARM_UP_CELL, "<warm-up>", "exec"), namespace)
+    pipes = os.pipe() + os.pipe()
+    try:
+        srv = server.Server(pipes[0], pipes[3])
+        srv.namespace = namespace
+        x, w, b = np.linspace(-2, 2, 12).reshape(4, 3), np.ones((5, 3)), np.zeros(5)
+        for seq in range(4):
+            node, buffers = wire.encode([[x, w, b]])
+            os.write(pipes[1], wire.pack({"op": "call", "fn": "forward", "args": node,
+                                          "pick": None, "opaque": [1], "seq": seq}, buffers))
+            srv.serve_one()
+            os.read(pipes[2], 1 << 16)
+            handle = wire.Opaque(max(srv.handles), "tuple")
+            node, buffers = wire.encode([[np.ones((4, 5)), handle]])
+            os.write(pipes[1], wire.pack({"op": "call", "fn": "backward", "args": node,
+                                          "pick": None, "opaque": [], "seq": seq}, buffers))
+            srv.serve_one()
+            os.read(pipes[2], 1 << 16)
+    finally:
+        for fd in pipes:
+            os.close(fd)
+    gc.collect()
 
 
 def warm_up_plots():

@@ -59,6 +59,11 @@ def spec_loss(a_L, y):
     return 0.5 * float(np.sum((a_L - y) ** 2))
 
 
+def spec_losses(a_Ls, y):
+    """spec_loss of each of a stack of outputs (a leading axis), at once."""
+    return list(0.5 * np.sum((a_Ls - y) ** 2, axis=(-2, -1)))
+
+
 def array(student, fn, shape, *args):
     return values.array(student.call(fn, *args), f"{fn}(...)", shape=shape)
 
@@ -430,7 +435,7 @@ def own_loss_gradients(student, arrays, x, y, rng):
 def spec_loss_gradients(arrays, x, y):
     def losses(arglists):  # every argument list is [W_1, b_1, ..., W_L, b_L], stacked by name
         stacked = [np.stack(column) for column in zip(*arglists)]
-        return [spec_loss(a, y) for a in spec_forward(nested(stacked), x[None])[1][-1]]
+        return spec_losses(spec_forward(nested(stacked), x[None])[1][-1], y)
     return numerical_gradients(losses, arrays, range(len(arrays)), 1.0)
 
 
@@ -443,7 +448,7 @@ def delta_recursion(student, rng):
     def loss_from(layer):
         def evaluate(arglists):  # J as a function of z_l (each argument list is [z_l])
             a_l = sigmoid(np.stack([z for (z,) in arglists]))
-            return [spec_loss(a, y) for a in spec_forward(params[layer + 1:], a_l)[1][-1]]
+            return spec_losses(spec_forward(params[layer + 1:], a_l)[1][-1], y)
         return evaluate
 
     numeric = [numerical_gradients(loss_from(l), [zs[l]], [0], 1.0)[0] for l in range(len(zs))]

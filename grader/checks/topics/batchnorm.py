@@ -74,14 +74,18 @@ def forward(student, x, gamma, beta, eps=None):
     return values.array(out, "out", shape=x.shape), cache
 
 
-def cache_of(student, x, gamma, beta, eps=None):
-    """The cache of the student's forward call, for a backward check. Only the cache is needed:
-    a wrong `out` is the forward's mistake, and the backward is then judged against the
-    gradient of the spec's forward or of the student's own."""
+def forward_call(student, x, gamma, beta, eps=None):
+    """(out, cache) of the student's forward call, for a backward check: `out` not validated
+    (a wrong `out` is the forward's mistake, and the backward is then judged against the
+    gradient of the spec's forward or of the student's own, which starts from this `out`)."""
     args = (x, gamma, beta) + (() if eps is None else (eps,))
     with using("batchnorm_forward"):
         return values.parts(student.call("batchnorm_forward", *args, opaque=(1,)),
-                            "batchnorm_forward", ("out", "cache"))[1]
+                            "batchnorm_forward", ("out", "cache"))
+
+
+def cache_of(student, x, gamma, beta, eps=None):
+    return forward_call(student, x, gamma, beta, eps)[1]
 
 
 NAMES = ("dx", "dgamma", "dbeta")
@@ -99,12 +103,12 @@ def grad(raw, index, shape):
 
 
 def random_backward(student, rng, n, d, eps=None, tiny_feature=False):
-    """A random batch and upstream gradient, and the student's raw (dx, dgamma, dbeta) for them
-    (after a forward call given `eps` unless it is None)."""
+    """A random batch and upstream gradient, the student's raw (dx, dgamma, dbeta) for them,
+    and the raw `out` of the forward call (given `eps` unless it is None) that made the cache."""
     x, (gamma, beta) = batch(rng, n, d, tiny_feature), params(rng, d)
     dout = rng.normal(size=(n, d))
-    cache = cache_of(student, x, gamma, beta, eps)
-    return (x, gamma, beta, dout), backward(student, dout, cache)
+    out, cache = forward_call(student, x, gamma, beta, eps)
+    return (x, gamma, beta, dout), backward(student, dout, cache), out
 
 
 def out_of(student, eps=None):
@@ -113,9 +117,12 @@ def out_of(student, eps=None):
 
 
 def spec_gradients(args, wrt, dout, eps=EPS):
-    """Numerical gradients of the spec's forward (grader-side)."""
-    return numerical_gradients(lambda arglists: [normalize(*a[:3], eps=eps) for a in arglists],
-                               args, wrt, dout)
+    """Numerical gradients of the spec's forward (grader-side), every perturbed point at once:
+    x stacked on a leading axis, the statistics over the batch axis of each."""
+    def outs(arglists):
+        x, gamma, beta = (np.stack(column) for column in zip(*(a[:3] for a in arglists)))
+        return list(normalize(x, gamma[:, None], beta[:, None], axis=-2, eps=eps))
+    return numerical_gradients(outs, args, wrt, dout)
 
 
 def dx_factors(n):
@@ -214,11 +221,11 @@ def forward_identities(student, rng):
 
 def backward_dx(student, rng):
     n, d = 6, 4
-    (x, gamma, beta, dout), raw = random_backward(student, rng, n, d)
+    (x, gamma, beta, dout), raw, out = random_backward(student, rng, n, d)
     dx = grad(raw, 0, (n, d))
     spec, = spec_gradients([x, gamma, beta], [0], dout)
     own = own_gradients(out_of(student), [x, gamma, beta], [0], dout, rng,
-                        normalize(x, gamma, beta))
+                        normalize(x, gamma, beta), out)
     assert_gradient(dx, spec, "dx", also=own and own[0], factors=dx_factors(n),
                     alternatives=dx_mistakes(x, gamma, dout, spec))
 
@@ -252,11 +259,11 @@ def backward_params(student, rng):
     """With eps = 1e-3 given to the forward call and a feature of std 1e-3, dgamma tells which
     eps the backward pass used. Each array is judged on its own."""
     n, d, eps = 5, 3, 1e-3
-    (x, gamma, beta, dout), raw = random_backward(student, rng, n, d, eps, tiny_feature=True)
+    (x, gamma, beta, dout), raw, out = random_backward(student, rng, n, d, eps, tiny_feature=True)
     dgamma, dbeta = grad(raw, 1, (d,)), grad(raw, 2, (d,))
     num_gamma, num_beta = spec_gradients([x, gamma, beta], [1, 2], dout, eps)
     own = own_gradients(out_of(student, eps), [x, gamma, beta], [1, 2], dout, rng,
-                        normalize(x, gamma, beta, eps=eps)) or (None, None)
+                        normalize(x, gamma, beta, eps=eps), out) or (None, None)
     if (norm_relative_error(dgamma, num_beta) < GRAD_TOL
             and norm_relative_error(dbeta, num_gamma) < GRAD_TOL):
         raise Fail("dgamma and dbeta are swapped: dbeta = sum(dout), dgamma = sum(dout * x_hat), "
@@ -275,12 +282,12 @@ def backward_identities(student, rng):
     sum_n dx (x - mu) is ~0. They say which property of dx fails; a dx that is the exact
     gradient of the student's own forward passes (the forward is judged by its own checks)."""
     n, d = 9, 4
-    (x, gamma, beta, dout), raw = random_backward(student, rng, n, d)
+    (x, gamma, beta, dout), raw, out = random_backward(student, rng, n, d)
     dx = grad(raw, 0, (n, d))
     if not np.all(np.isfinite(dx)):
         raise Fail("dx contains NaN or inf")
     own = own_gradients(out_of(student), [x, gamma, beta], [0], dout, rng,
-                        normalize(x, gamma, beta))
+                        normalize(x, gamma, beta), out)
     if own is not None and norm_relative_error(dx, own[0]) <= GRAD_TOL:
         return
     centered = x - x.mean(axis=0)
@@ -353,17 +360,19 @@ def composite(student, rng):
     x, w, b = rng.normal(size=(n, d_in)), rng.normal(size=(d, d_in)), rng.normal(size=d)
     gamma, beta = params(rng, d)
     dout = rng.normal(size=(n, d))
-    dz = grad(backward(student, dout, cache_of(student, x @ w.T + b, gamma, beta)), 0, (n, d))
-    spec, = numerical_gradients(lambda arglists: [normalize(x @ a[0].T + b, gamma, beta)
-                                                  for a in arglists], [w], [0], dout)
+    raw_out, cache = forward_call(student, x @ w.T + b, gamma, beta)
+    dz = grad(backward(student, dout, cache), 0, (n, d))
+    spec, = numerical_gradients(  # every perturbed W at once, stacked on a leading axis
+        lambda arglists: list(normalize(x @ np.stack([a[0] for a in arglists]).swapaxes(1, 2)
+                                        + b, gamma, beta, axis=-2)), [w], [0], dout)
     layer = Forward(student, "batchnorm_forward", pick=0, extra=(gamma, beta),
                     prepare=lambda a: [x @ a[0].T + b])
-    own = own_gradients(layer, [w], [0], dout, rng, normalize(x @ w.T + b, gamma, beta))
+    own = own_gradients(layer, [w], [0], dout, rng, normalize(x @ w.T + b, gamma, beta), raw_out)
     assert_gradient(dz.T @ x, spec, "dW of a linear layer before batch norm (dz^T x, "
                     "with dz from your batchnorm_backward)", also=own and own[0],
                     factors=dx_factors(n))
     with using("batchnorm_forward"):
-        out, _ = forward(student, x @ w.T + b, gamma, beta)
+        out = values.array(raw_out, "out", shape=(n, d))
     if mismatch(out, normalize(x @ w.T + b, gamma, beta), IDENTITY).any():
         return  # the identity below holds for the spec's forward, which the student's is not
     if not np.abs(dz.sum(axis=0)).max() <= SUM_TO_ZERO * np.abs(dz).sum():
@@ -389,7 +398,7 @@ def hidden_forward(student, rng, ref):
 
 def hidden_backward(student, rng, ref):
     n, d = fresh_shape(rng)
-    (x, gamma, beta, dout), raw = random_backward(student, rng, n, d)
+    (x, gamma, beta, dout), raw, out = random_backward(student, rng, n, d)
     expected = ref.batchnorm_backward(dout, ref.batchnorm_forward(x, gamma, beta)[1])
     own = None
     for i, (e, name) in enumerate(zip(expected, NAMES)):
@@ -398,7 +407,7 @@ def hidden_backward(student, rng, ref):
             continue
         if own is None:  # the gradient of the student's own forward, if it is usable
             own = own_gradients(out_of(student), [x, gamma, beta], [0, 1, 2], dout, rng,
-                                normalize(x, gamma, beta)) or ()
+                                normalize(x, gamma, beta), out) or ()
         if own and norm_relative_error(got, own[i]) <= GRAD_TOL:
             continue
         assert_close(got, e, f"{name} on a random batch", factors=dx_factors(n))

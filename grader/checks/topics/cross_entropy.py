@@ -232,11 +232,11 @@ def sce_gradient(student, rng):
 def sce_consistent(student, rng):
     n, c = 5, 3
     logits, labels = rng.normal(0, 1.5, size=(n, c)), rng.integers(0, c, size=n)
-    _, dlogits = sce_parts(student, logits, labels, (n, c))
+    loss, dlogits = sce_parts(student, logits, labels, (n, c))
 
     spec = float(np.mean(-np.log(naive_softmax(logits))[np.arange(n), labels]))
     own = own_gradients(Forward(student, "softmax_cross_entropy", pick=0, opaque=()),
-                        [logits, labels], [0], 1.0, rng, spec)
+                        [logits, labels], [0], 1.0, rng, spec, loss)
     # where the student's loss is the spec's, its gradient must be the spec's
     numeric = own[0] if own is not None else (naive_softmax(logits) - onehot(labels, c)) / n
     assert_gradient(dlogits, numeric, "dlogits (compared with the numerical gradient of your "

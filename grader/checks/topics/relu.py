@@ -31,12 +31,16 @@ def forward(student, x):
     return values.array(out, "out", shape=x.shape), cache
 
 
-def cache_of(student, x):
-    """The cache of the student's forward, for a backward check: only the cache is needed, so
-    a wrong `out` does not stop the backward from being judged."""
+def forward_call(student, x):
+    """(out, cache) of the student's forward, for a backward check: `out` not validated, so
+    that a wrong `out` does not stop the backward from being judged."""
     with using("relu_forward"):
         return values.parts(student.call("relu_forward", x, opaque=(1,)), "relu_forward",
-                            ("out", "cache"))[1]
+                            ("out", "cache"))
+
+
+def cache_of(student, x):
+    return forward_call(student, x)[1]
 
 
 def backward(student, dout, cache):
@@ -123,9 +127,10 @@ def backward_gradient(student, rng):
     forward (a backward that is right for its own forward is not charged for the forward)."""
     x = avoid_kinks(rng.normal(0, 1, size=(6, 5)) * 10.0 ** rng.integers(-1, 3, size=(6, 5)))
     dout = rng.normal(size=x.shape)
-    dx = backward(student, dout, cache_of(student, x))
+    out, cache = forward_call(student, x)
+    dx = backward(student, dout, cache)
     own = own_gradients(Forward(student, "relu_forward", pick=0), [x], [0], dout, rng,
-                        np.maximum(x, 0))
+                        np.maximum(x, 0), out)
     assert_gradient(dx, dout * (x > 0), "dx", also=own and own[0], alternatives=[
         (dout * (dout > 0), "it looks at the sign of dout; the gate is the sign of the input x"),
         (-dout * (x > 0), "it has the wrong sign: dx = dout where x > 0"),

@@ -55,13 +55,17 @@ def checked_forward(value, args):
     return values.array(out, "out", shape=args[0].shape), cache
 
 
-def cache_of(student, args):
-    """The cache of the student's forward call, for a backward check (a wrong `out` is the
-    forward's mistake: the backward is then judged against the spec's gradient or the
-    gradient of the student's own forward)."""
+def forward_call(student, args):
+    """(out, cache) of the student's forward call, for a backward check: `out` not validated
+    (a wrong `out` is the forward's mistake: the backward is then judged against the spec's
+    gradient or the gradient of the student's own forward, which starts from this `out`)."""
     with using("residual_forward"):
         return values.parts(student.call("residual_forward", *args, opaque=(1,)),
-                            "residual_forward", ("out", "cache"))[1]
+                            "residual_forward", ("out", "cache"))
+
+
+def cache_of(student, args):
+    return forward_call(student, args)[1]
 
 
 def backward(student, dout, cache):
@@ -127,9 +131,10 @@ def mistakes(args, dout):
 def backward_dx(student, rng):
     args = away_from_kinks(rng, lambda: block(rng, 5, 4, 6))
     dout = rng.normal(size=args[0].shape)
-    dx = grad(backward(student, dout, cache_of(student, args)), 0, args[0].shape)
+    out, cache = forward_call(student, args)
+    dx = grad(backward(student, dout, cache), 0, args[0].shape)
     spec, = spec_gradients(args, [0], dout)
-    own = own_gradients(outputs(student), args, [0], dout, rng, formula(*args))
+    own = own_gradients(outputs(student), args, [0], dout, rng, formula(*args), out)
     assert_gradient(dx, spec, "dx", also=own and own[0], alternatives=[
         (spec - dout, "the skip path is missing from dx: the identity passes dout straight "
          "through, so add dout")] + mistakes(args, dout)["dx"])
@@ -143,10 +148,11 @@ def backward_params(student, rng):
 def params_of_a_block(student, rng, n, d, hidden):
     args = away_from_kinks(rng, lambda: block(rng, n, d, hidden))
     dout = rng.normal(size=args[0].shape)
-    raw = backward(student, dout, cache_of(student, args))
+    out, cache = forward_call(student, args)
+    raw = backward(student, dout, cache)
     spec = spec_gradients(args, [1, 2, 3, 4], dout)
     own = own_gradients(outputs(student), args, [1, 2, 3, 4], dout, rng,
-                        formula(*args)) or [None] * 4
+                        formula(*args), out) or [None] * 4
     wrong = mistakes(args, dout)
     floor = round_off_floor(formula(*args), dout)  # dW1, db1 of a unit almost never active
     for i, (num, mine, name) in enumerate(zip(spec, own, NAMES[1:]), 1):
@@ -175,12 +181,12 @@ def identity_forward(student, rng):
     n, d, hidden = 4, 3, 5
     x = rng.normal(size=(n, d))
     zeros = [np.zeros((hidden, d)), np.zeros(hidden), np.zeros((d, hidden)), np.zeros(d)]
-    out, _ = forward(student, [x, *zeros])
+    (out, _), (out_w2, _) = forwards(student, [
+        [x, *zeros], [x, zeros[0], zeros[1], rng.normal(size=(d, hidden)), zeros[3]]])
     if not np.array_equal(out, x):
         raise Fail("with W1, b1, W2, b2 all zero, out must be exactly x (the block is the "
                    "identity)")
-    out, _ = forward(student, [x, zeros[0], zeros[1], rng.normal(size=(d, hidden)), zeros[3]])
-    if not np.array_equal(out, x):
+    if not np.array_equal(out_w2, x):
         raise Fail("with W1, b1, b2 zero, relu(0) = 0, so out must be exactly x")
 
 
@@ -347,7 +353,8 @@ def hidden_backward(student, rng, ref):
     n, d, hidden = (int(v) for v in rng.integers(2, 8, size=3))
     args = away_from_kinks(rng, lambda: block(rng, n, d, hidden))
     dout = rng.normal(size=(n, d))
-    raw = backward(student, dout, cache_of(student, args))
+    out, cache = forward_call(student, args)
+    raw = backward(student, dout, cache)
     expected = ref.residual_backward(dout, ref.residual_forward(*args)[1])
     wrong = mistakes(args, dout)
     wrong["dx"].append((expected[0] - dout, "the skip path is missing from dx: add dout"))
@@ -360,7 +367,7 @@ def hidden_backward(student, rng, ref):
         except Fail:
             if own is None:  # the gradient of the student's own forward, if it is usable
                 own = own_gradients(outputs(student), args, range(5), dout, rng,
-                                    formula(*args)) or ()
+                                    formula(*args), out) or ()
             if not own or not norm_relative_error(got, own[i]) <= GRAD_TOL:
                 raise
 
