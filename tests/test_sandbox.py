@@ -928,3 +928,43 @@ def test_the_loader_forks_the_first_worker_unasked(monkeypatch):
             student.close()
     finally:
         box.close()
+
+
+CHAIN = """
+import numpy as np
+calls = []
+def step(g, k):
+    calls.append(k)
+    if k < 0:
+        return g.astype(np.float32), k
+    return g * 2 + k, k
+def seen():
+    return calls
+"""
+
+
+@pytest.mark.parametrize("where", ["sandbox", "in-process"])
+def test_a_chain_of_calls_is_the_calls_one_by_one(where):
+    """call_chain passes each result's first element on to the next call, as the grader would
+    send it back; it stops, with the results so far, at one the grader does not accept."""
+    from grader.sandbox.student import InProcess
+    box = Sandbox(LIMITS) if where == "sandbox" else None
+    try:
+        sub = submissions.Submission(path="p.py", topic="relu",
+                                     cells=[submissions.Cell("p.py", CHAIN)])
+        namespace = {}
+        exec(CHAIN, namespace)
+        start = (lambda: box.start(0)) if box else (lambda: InProcess(namespace))
+        student = Student(start, sub.cells, sub.module, limits=LIMITS)
+        try:
+            out = student.call_chain("step", [np.ones(3), 1.0], [[2.0], [3.0]])
+            assert [k for _, k in out] == [1.0, 2.0, 3.0]
+            np.testing.assert_array_equal(out[-1][0], ((np.ones(3) * 2 + 1) * 2 + 2) * 2 + 3)
+            stopped = student.call_chain("step", [np.ones(3), -1.0], [[5.0], [6.0]])
+            assert len(stopped) == 1 and stopped[0][0].dtype == np.float32
+            assert student.call("seen") == [1.0, 2.0, 3.0, -1.0]  # 5 and 6 never ran
+        finally:
+            student.close()
+    finally:
+        if box:
+            box.close()

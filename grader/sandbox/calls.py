@@ -18,18 +18,28 @@ ERRSTATE_VALUES = ("raise", "ignore", "warn")
 
 
 def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=frozenset(),
-           student_files=(), passthrough=()):
+           student_files=(), passthrough=(), chain=None):
     """[fn(*args) for args in arglists], watched for changes to the arguments, encoded for the
     wire. `pick=i` keeps element i of each returned tuple; elements at `opaque` positions stay
     behind handles made by `keep`; `skip` holds ids of objects (the student's own caches) whose
     containers may change. Changes to arguments are listed beside the value ("mutated"): the
     grader decides whether they fail the call, and nothing in the request tells the student's
     code which it will be. Exceptions of the classes in `passthrough` propagate (Ctrl-C in a
-    student's own kernel); every other BaseException becomes the reply."""
+    student's own kernel); every other BaseException becomes the reply.
+
+    `chain=i`: every call after the first gets, before its own arguments, a copy of element i
+    of what the call before returned (a gradient passed down a stack of layers), as the grader
+    would send it back: the chain stops early, with the results so far, where that element is
+    not a float64 array shaped like the first call's first argument."""
     errstate = {k: v for k, v in (errstate or {}).items()
                 if k in ERRSTATE_KEYS and v in ERRSTATE_VALUES}
     results, reported = [], []
     for index, args in enumerate(arglists):
+        if chain is not None and index:
+            carried = _carried(value, chain, arglists[0][0])
+            if carried is None:
+                break
+            args = [carried, *args]
         watched = snapshot(args, skip)
         try:
             with np.errstate(**errstate):
@@ -39,11 +49,12 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
         except BaseException as exc:
             return {"ok": False, "index": index, "error": describe_exception(exc, student_files)}, []
         reported += [p[:200] for p in changed(watched)][:10 - len(reported)]
+        kept = value
         if pick is not None:
             if not isinstance(value, (tuple, list)) or len(value) <= pick:
                 return {"ok": False, "index": index, "not_tuple": wire.describe_type(value)}, []
-            value = value[pick]
-        results.append(wire.keep_positions(value, set(opaque)))
+            kept = value[pick]
+        results.append(wire.keep_positions(kept, set(opaque)))
     try:
         node, buffers = wire.encode(results, keep=keep)
     except wire.WireError as exc:
@@ -52,6 +63,18 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
     if reported:
         reply["mutated"] = reported
     return reply, buffers
+
+
+def _carried(value, index, like):
+    """A copy of element `index` of a returned tuple, if it is a float64 array shaped like
+    `like` (what the grader would accept and send back), else None."""
+    if not isinstance(value, (tuple, list)) or len(value) <= index:
+        return None
+    part = value[index]
+    if type(part) is not np.ndarray or part.dtype.newbyteorder("=") != np.float64 \
+            or part.shape != like.shape:
+        return None
+    return np.array(part, dtype=np.float64, order="C")
 
 
 class CellTimeout(BaseException):

@@ -179,14 +179,24 @@ class Student:
         each returned tuple (the output of a forward function, say); `opaque` as for call."""
         return self._call(fn, [list(a) for a in arglists], pick=pick, opaque=opaque, many=True)
 
-    def _call(self, fn, arglists, pick, opaque, errstate=None, many=False, cpu_seconds=None):
+    def call_chain(self, fn, first, rest, take=0):
+        """r = fn(*first), then r = fn(r[take], *args) for each args in `rest`, in one round trip:
+        [r for each call]. The first argument of each later call is a copy of element `take` of
+        the result before, exactly as the grader would send it back. Fewer results come back
+        where that element is not a float64 array shaped like first[0]: the last one returned is
+        then not one the grader accepts either (its own checks say why)."""
+        return self._call(fn, [list(first)] + [list(a) for a in rest], pick=None, opaque=(),
+                          many=True, chain=take)
+
+    def _call(self, fn, arglists, pick, opaque, errstate=None, many=False, cpu_seconds=None,
+              chain=None):
         self._ensure_loaded()
         node, buffers = wire.encode(arglists)
         cpu, wall = self._budget(self.limits.call_seconds * (10 if many else 1), cpu_seconds)
         try:
             reply, body = self.proc.call(
                 {"op": "call", "fn": fn, "args": node, "pick": pick, "opaque": list(opaque),
-                 "errstate": errstate}, buffers, cpu_limit=cpu, wall_limit=wall)
+                 "errstate": errstate, "chain": chain}, buffers, cpu_limit=cpu, wall_limit=wall)
         except SandboxError as exc:
             if not self.proc.alive:
                 self.broken = f"your code's process {_how(exc)}; nothing more could be run"
@@ -201,7 +211,9 @@ class Student:
                 value = wire.decode(reply.get("value"), body)
             except wire.WireError as exc:
                 raise StudentError(f"{fn} returned a value the grader cannot read ({exc})")
-            if type(value) is not list or len(value) != len(arglists):
+            complete = type(value) is list and len(value) == len(arglists)
+            stopped = chain is not None and type(value) is list and 0 < len(value) < len(arglists)
+            if not (complete or stopped):  # a chain may stop early (see call_chain)
                 raise StudentError(f"while running {fn}, the process broke the grading protocol")
             return value
         error = reply.get("error") if isinstance(reply.get("error"), dict) else {}

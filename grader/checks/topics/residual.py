@@ -289,9 +289,15 @@ def deep_stack(student, rng):
                     inputs.append([h, *layer])
                     h = formula(h, *layer)
                 caches = [cache for _, cache in forwards(student, inputs)]
+        # every backward in one round trip; where the chain stops early (a dx the grader may
+        # not accept), the rest are called one by one, as they would have been
+        caches = caches[::-1]
+        chained = student.call_chain("residual_backward", [dout, caches[0]],
+                                     [[cache] for cache in caches[1:]])
         g = dout
-        for cache in reversed(caches):
-            g = grad(backward(student, g, cache), 0, g.shape)
+        for k, cache in enumerate(caches):
+            raw = chained[k] if k < len(chained) else backward(student, g, cache)
+            g = grad(values.parts(raw, "residual_backward", NAMES), 0, g.shape)
         return g
     g = chain(own_inputs=False)
     numeric, = numerical_gradients(
