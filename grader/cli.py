@@ -332,8 +332,11 @@ def validate_course(args, parser):
 
 
 def grade(args, parser):
-    from .course import journal as journal_mod, report, submissions
-    from .course.grading import error_result
+    with InterruptsDeferred() as deferred:  # these import numpy
+        from .course import journal as journal_mod, report, submissions
+        from .course.grading import error_result
+    if deferred.caught:
+        raise KeyboardInterrupt
     if args.gradebook:
         check_course_root(args.gradebook, parser)
         if not args.paths:

@@ -940,6 +940,8 @@ def step(g, k):
     return g * 2 + k, k
 def seen():
     return calls
+def pair(a, b, k):
+    return a + k, b * k
 """
 
 
@@ -963,6 +965,9 @@ def test_a_chain_of_calls_is_the_calls_one_by_one(where):
             stopped = student.call_chain("step", [np.ones(3), -1.0], [[5.0], [6.0]])
             assert len(stopped) == 1 and stopped[0][0].dtype == np.float32
             assert student.call("seen") == [1.0, 2.0, 3.0, -1.0]  # 5 and 6 never ran
+            both = student.call_chain("pair", [np.ones(2), np.ones(2), 2.0], [[3.0]], take=(0, 1))
+            np.testing.assert_array_equal(both[1][0], [6.0, 6.0])
+            np.testing.assert_array_equal(both[1][1], [6.0, 6.0])
         finally:
             student.close()
     finally:

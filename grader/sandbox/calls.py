@@ -27,19 +27,20 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
     code which it will be. Exceptions of the classes in `passthrough` propagate (Ctrl-C in a
     student's own kernel); every other BaseException becomes the reply.
 
-    `chain=i`: every call after the first gets, before its own arguments, a copy of element i
-    of what the call before returned (a gradient passed down a stack of layers), as the grader
-    would send it back: the chain stops early, with the results so far, where that element is
-    not a float64 array shaped like the first call's first argument."""
+    `chain=[i, ...]`: every call after the first gets, before its own arguments, copies of
+    elements i, ... of what the call before returned (a gradient passed down a stack of layers,
+    running statistics updated batch after batch), as the grader would send them back: the
+    chain stops early, with the results so far, where one of them is not a float64 array
+    shaped like the first call's argument in its place."""
     errstate = {k: v for k, v in (errstate or {}).items()
                 if k in ERRSTATE_KEYS and v in ERRSTATE_VALUES}
     results, reported = [], []
     for index, args in enumerate(arglists):
         if chain is not None and index:
-            carried = _carried(value, chain, arglists[0][0])
-            if carried is None:
+            carried = [_carried(value, i, like) for i, like in zip(chain, arglists[0])]
+            if len(carried) < len(chain) or any(c is None for c in carried):
                 break
-            args = [carried, *args]
+            args = [*carried, *args]
         watched = snapshot(args, skip)
         try:
             with np.errstate(**errstate):
@@ -68,11 +69,11 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
 def _carried(value, index, like):
     """A copy of element `index` of a returned tuple, if it is a float64 array shaped like
     `like` (what the grader would accept and send back), else None."""
-    if not isinstance(value, (tuple, list)) or len(value) <= index:
+    if not isinstance(value, (tuple, list)) or type(index) is not int or not 0 <= index < len(value):
         return None
     part = value[index]
-    if type(part) is not np.ndarray or part.dtype.newbyteorder("=") != np.float64 \
-            or part.shape != like.shape:
+    if (type(part) is not np.ndarray or type(like) is not np.ndarray or part.shape != like.shape
+            or part.dtype.newbyteorder("=") != np.float64):
         return None
     return np.array(part, dtype=np.float64, order="C")
 

@@ -1,8 +1,9 @@
 """The student side: runs inside the sandboxed process, loads the submission once and serves calls.
 
 Two roles, one process image:
-- the *loader* runs the submission's code once (`load`), then waits on its control socket. On
-  "fork" it forks a *worker* from the loaded state; on "kill" it kills every worker process
+- the *loader* runs the submission's code once (`load`), forks the first *worker* from the
+  loaded state, then waits on its control socket. On "fork" it forks a new worker from that
+  state; on "kill" it kills every worker process
   (as PID 1 of its pid namespace, or as the only process of its uid, with kill(-1)) and reaps
   them. A worker's exit is reported on the control socket.
 - the *worker* serves calls on the request/response pipes until it dies.

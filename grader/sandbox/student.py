@@ -179,14 +179,16 @@ class Student:
         each returned tuple (the output of a forward function, say); `opaque` as for call."""
         return self._call(fn, [list(a) for a in arglists], pick=pick, opaque=opaque, many=True)
 
-    def call_chain(self, fn, first, rest, take=0):
-        """r = fn(*first), then r = fn(r[take], *args) for each args in `rest`, in one round trip:
-        [r for each call]. The first argument of each later call is a copy of element `take` of
-        the result before, exactly as the grader would send it back. Fewer results come back
-        where that element is not a float64 array shaped like first[0]: the last one returned is
-        then not one the grader accepts either (its own checks say why)."""
+    def call_chain(self, fn, first, rest, take=(0,)):
+        """r = fn(*first), then r = fn(r[take[0]], r[take[1]], ..., *args) for each args in
+        `rest`, in one round trip: [r for each call]. The first arguments of each later call are
+        copies of those elements of the result before, as the grader would send them back.
+        Fewer results come back where one of them is not a float64 array shaped like the
+        argument in its place in `first`: the caller then goes on call by call. The chain has
+        the time limit of one call: a function that hangs costs no more than alone, and a
+        chain of a few calls of a working one is far from it."""
         return self._call(fn, [list(first)] + [list(a) for a in rest], pick=None, opaque=(),
-                          many=True, chain=take)
+                          chain=list(take))
 
     def _call(self, fn, arglists, pick, opaque, errstate=None, many=False, cpu_seconds=None,
               chain=None):

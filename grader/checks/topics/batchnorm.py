@@ -140,13 +140,20 @@ BIASED = ("running_var uses the biased variance; the spec asks for the unbiased 
 STD = "running_var is updated with the standard deviation; use the (unbiased) variance"
 
 
-def running_update(student, mean, var, x, momentum=None):
-    """The student's update, compared with the recurrence and its usual misreadings."""
+def update_args(x, momentum):
+    """What follows running_mean and running_var in a call (momentum left out for None)."""
+    return [x] + ([] if momentum is None else [momentum])
+
+
+def running_update(student, mean, var, x, momentum=None, got=None):
+    """The student's update (`got`, if it was already called), compared with the recurrence
+    and its usual misreadings."""
     d = x.shape[1]
     m = 0.9 if momentum is None else momentum
-    args = (mean, var, x) + (() if momentum is None else (momentum,))
     names = ("running_mean", "running_var")
-    got = values.parts(student.call("update_running_stats", *args), "update_running_stats", names)
+    if got is None:
+        got = student.call("update_running_stats", mean, var, *update_args(x, momentum))
+    got = values.parts(got, "update_running_stats", names)
     got_mean, got_var = (values.array(g, name, shape=(d,)) for g, name in zip(got, names))
     when = "with momentum left at its default" if momentum is None else f"with momentum {m:g}"
     mu, unbiased = x.mean(axis=0), x.var(axis=0, ddof=1)
@@ -325,8 +332,14 @@ def running_stats(student, rng):
     d = 4
     mean, var = np.zeros(d), np.ones(d)
     # momentum 0.8 for three batches, then the default (0.9) for the last one
-    for momentum in (0.8, 0.8, 0.8, None):
-        mean, var = running_update(student, mean, var, batch(rng, 5, d), momentum)
+    steps = [(batch(rng, 5, d), momentum) for momentum in (0.8, 0.8, 0.8, None)]
+    # each update takes the statistics the one before returned: all in one round trip (where
+    # the chain stops early, the rest are called one by one)
+    chained = student.call_chain("update_running_stats", [mean, var, *update_args(*steps[0])],
+                                 [update_args(*step) for step in steps[1:]], take=(0, 1))
+    for k, (x, momentum) in enumerate(steps):
+        mean, var = running_update(student, mean, var, x, momentum,
+                                   chained[k] if k < len(chained) else None)
 
 
 def inference(student, rng):
