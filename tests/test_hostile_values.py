@@ -9,6 +9,7 @@ import pytest
 from grader.checks.core import checks_for, run_checks
 from grader.checks.topics import TOPICS
 from grader.course.grading import find_solutions, load_reference
+from grader.sandbox.calls import carried
 from grader.sandbox.wire import Opaque
 
 SOLUTIONS = find_solutions()
@@ -69,8 +70,14 @@ class HostileStudent:
     def call_many(self, fn, arglists, pick=None, opaque=()):
         return [self.make(args) for args in arglists]
 
-    def call_chain(self, fn, first, rest, take=0):
-        return [self.make(list(first))]  # stopped after one call: the rest come one by one
+    def call_chain(self, fn, first, rest, take=(0,)):
+        results = [self.make(list(first))]
+        for args in rest:  # as Student.call_chain: on while the elements passed on are arrays
+            passed_on = carried(results[-1], take, list(first))
+            if passed_on is None:
+                break
+            results.append(self.make([*passed_on, *args]))
+        return results
 
     def fresh_worker(self):
         pass

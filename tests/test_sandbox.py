@@ -973,3 +973,21 @@ def test_a_chain_of_calls_is_the_calls_one_by_one(where):
     finally:
         if box:
             box.close()
+
+
+def test_a_chain_the_student_process_cuts_short_goes_on_call_by_call(monkeypatch):
+    """A student process may answer a chain with fewer results than it could (it is not
+    trusted): the grader then makes the remaining calls one by one, from its own copies."""
+    from grader.sandbox.student import InProcess
+    namespace = {}
+    exec(CHAIN, namespace)
+    student = Student(lambda: InProcess(namespace), limits=LIMITS)
+    real_call = Student._call
+
+    def cut_short(self, fn, arglists, *args, chain=None, **kwargs):
+        results = real_call(self, fn, arglists, *args, chain=chain, **kwargs)
+        return results[:1] if chain is not None else results
+    monkeypatch.setattr(Student, "_call", cut_short)
+    out = student.call_chain("step", [np.ones(3), 1.0], [[2.0], [3.0]])
+    assert [k for _, k in out] == [1.0, 2.0, 3.0]
+    np.testing.assert_array_equal(out[-1][0], ((np.ones(3) * 2 + 1) * 2 + 2) * 2 + 3)

@@ -22,6 +22,7 @@ import numpy as np
 from ..sandbox import probes
 from ..sandbox.student import StudentError, tolerating_mutation
 from ..sandbox.wire import Generator, Probe as GraderFunction
+from . import values
 from .compare import Fail
 
 # The vocabulary topic files use besides numpy: Check, Fail, StudentError (with its predicates
@@ -89,6 +90,16 @@ def using(function):
             yield
     except (Fail, StudentError) as exc:
         raise NotJudged(function, str(exc)) from None
+
+
+def forward_and_cache(student, fn, *args):
+    """(out, cache) of the student's forward call `fn(*args)` made for a backward check: the
+    cache stays in the student process and `out` is not validated (a wrong `out` is the
+    forward's mistake; the backward is then judged against the gradient of the spec's forward
+    or of the student's own, which starts from this `out`). If the call fails, the check is
+    not judged."""
+    with using(fn):
+        return values.parts(student.call(fn, *args, opaque=(1,)), fn, ("out", "cache"))
 
 
 def check_rng(seed, topic, name):

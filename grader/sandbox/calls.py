@@ -37,10 +37,10 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
     results, reported = [], []
     for index, args in enumerate(arglists):
         if chain is not None and index:
-            carried = [_carried(value, i, like) for i, like in zip(chain, arglists[0])]
-            if len(carried) < len(chain) or any(c is None for c in carried):
+            passed_on = carried(value, chain, arglists[0])
+            if passed_on is None:
                 break
-            args = [*carried, *args]
+            args = [*passed_on, *args]
         watched = snapshot(args, skip)
         try:
             with np.errstate(**errstate):
@@ -66,16 +66,20 @@ def invoke(fn, arglists, pick=None, opaque=(), errstate=None, keep=None, skip=fr
     return reply, buffers
 
 
-def _carried(value, index, like):
-    """A copy of element `index` of a returned tuple, if it is a float64 array shaped like
-    `like` (what the grader would accept and send back), else None."""
-    if not isinstance(value, (tuple, list)) or type(index) is not int or not 0 <= index < len(value):
+def carried(value, take, first):
+    """Copies of elements `take` of a returned tuple, as the next call of a chain gets them
+    (see invoke), if each is a float64 array shaped like the argument in its place in `first`
+    (what the grader accepts and would send back); else None."""
+    if not isinstance(value, (tuple, list)) or len(take) > len(first):
         return None
-    part = value[index]
-    if (type(part) is not np.ndarray or type(like) is not np.ndarray or part.shape != like.shape
-            or part.dtype.newbyteorder("=") != np.float64):
-        return None
-    return np.array(part, dtype=np.float64, order="C")
+    out = []
+    for index, like in zip(take, first):
+        part = value[index] if type(index) is int and 0 <= index < len(value) else None
+        if (type(part) is not np.ndarray or type(like) is not np.ndarray
+                or part.shape != like.shape or part.dtype.newbyteorder("=") != np.float64):
+            return None
+        out.append(np.array(part, dtype=np.float64, order="C"))
+    return out
 
 
 class CellTimeout(BaseException):

@@ -546,21 +546,19 @@ class StudentProcess:
                 raise Died(self._death())
 
     def _read(self, n, clock):
-        """The next n bytes of the reply. A read takes what is there (up to 64 KB beyond n), so
-        that a small reply's prefix, header and body come in one system call."""
-        out = self.unread
-        while len(out) < n:
+        """The next n bytes of the reply (read ahead where more is there: wire.read_exact)."""
+        return wire.read_exact(self.unread, n, lambda size: self._read_some(size, clock))
+
+    def _read_some(self, size, clock):
+        while True:
             try:
-                chunk = os.read(self.resp_r, min(n - len(out), 1 << 20) + (1 << 16))
+                chunk = os.read(self.resp_r, size)
             except BlockingIOError:
                 self._wait((self.resp_r, select.POLLIN), clock)
                 continue
             if not chunk:
                 raise Died(self._death())
-            out += chunk
-        data = bytes(out[:n])
-        del out[:n]
-        return data
+            return chunk
 
     def _death(self):
         self.kill(status=True)

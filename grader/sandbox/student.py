@@ -14,6 +14,7 @@ import difflib
 import time
 
 from . import wire
+from .calls import carried
 from .process import BadReply, Died, Limits, OutOfMemory, SandboxError, TimedOut
 from .server import Server
 
@@ -181,14 +182,21 @@ class Student:
 
     def call_chain(self, fn, first, rest, take=(0,)):
         """r = fn(*first), then r = fn(r[take[0]], r[take[1]], ..., *args) for each args in
-        `rest`, in one round trip: [r for each call]. The first arguments of each later call are
-        copies of those elements of the result before, as the grader would send them back.
-        Fewer results come back where one of them is not a float64 array shaped like the
-        argument in its place in `first`: the caller then goes on call by call. The chain has
-        the time limit of one call: a function that hangs costs no more than alone, and a
-        chain of a few calls of a working one is far from it."""
-        return self._call(fn, [list(first)] + [list(a) for a in rest], pick=None, opaque=(),
-                          chain=list(take))
+        `rest`: [r for each call]. The first arguments of each later call are copies of those
+        elements of the result before, as the grader would send them back (calls.carried).
+        The chain ends early only at a result whose elements are not such arrays (not ones the
+        grader accepts: the caller's own checks of that result say why). It runs in one round
+        trip, with the time limit of one call (a function that hangs costs no more than alone,
+        and a few calls of a working one are far from it); should the student process stop it
+        sooner, the rest are called one by one."""
+        first, rest = list(first), [list(a) for a in rest]
+        results = self._call(fn, [first] + rest, pick=None, opaque=(), chain=list(take))
+        while len(results) <= len(rest):
+            passed_on = carried(results[-1], take, first)
+            if passed_on is None:
+                break
+            results.append(self.call(fn, *passed_on, *rest[len(results) - 1]))
+        return results
 
     def _call(self, fn, arglists, pick, opaque, errstate=None, many=False, cpu_seconds=None,
               chain=None):

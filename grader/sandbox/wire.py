@@ -159,6 +159,17 @@ def pack(header_obj, buffers=()):
     return b"".join([PREFIX.pack(MAGIC, len(header), body_len), header, *buffers])
 
 
+def read_exact(buffer, n, read):
+    """The next n bytes of a stream whose bytes read ahead wait in `buffer` (a bytearray);
+    `read(size)` returns at least one more byte. Each read asks for up to 64 KB beyond n, so
+    that a small frame's prefix, header and body come in one system call."""
+    while len(buffer) < n:
+        buffer += read(min(n - len(buffer), 1 << 20) + (1 << 16))
+    data = bytes(buffer[:n])
+    del buffer[:n]
+    return data
+
+
 def parse_header(data):
     """The JSON header of a frame as a dict, or None if it is not one (however it is malformed:
     bad JSON, nesting deep enough to exhaust the parser, another type)."""

@@ -8,7 +8,7 @@ with solutions/batchnorm.py on fresh inputs.
 import numpy as np
 
 from .. import values
-from ..core import Check, assert_backward_uses_its_cache, using
+from ..core import Check, assert_backward_uses_its_cache, forward_and_cache, using
 from ..compare import Fail, assert_close, mismatch, went_through_float32
 from ..gradcheck import (GRAD_TOL, Forward, assert_gradient, norm_relative_error,
                          numerical_gradients, own_gradients)
@@ -75,13 +75,9 @@ def forward(student, x, gamma, beta, eps=None):
 
 
 def forward_call(student, x, gamma, beta, eps=None):
-    """(out, cache) of the student's forward call, for a backward check: `out` not validated
-    (a wrong `out` is the forward's mistake, and the backward is then judged against the
-    gradient of the spec's forward or of the student's own, which starts from this `out`)."""
+    """(out, cache) for a backward check (core.forward_and_cache), eps given unless None."""
     args = (x, gamma, beta) + (() if eps is None else (eps,))
-    with using("batchnorm_forward"):
-        return values.parts(student.call("batchnorm_forward", *args, opaque=(1,)),
-                            "batchnorm_forward", ("out", "cache"))
+    return forward_and_cache(student, "batchnorm_forward", *args)
 
 
 def cache_of(student, x, gamma, beta, eps=None):
@@ -145,14 +141,17 @@ def update_args(x, momentum):
     return [x] + ([] if momentum is None else [momentum])
 
 
-def running_update(student, mean, var, x, momentum=None, got=None):
-    """The student's update (`got`, if it was already called), compared with the recurrence
-    and its usual misreadings."""
+def running_update(student, mean, var, x, momentum=None):
+    """The student's update, compared with the recurrence and its usual misreadings."""
+    got = student.call("update_running_stats", mean, var, *update_args(x, momentum))
+    return judge_update(got, mean, var, x, momentum)
+
+
+def judge_update(got, mean, var, x, momentum):
+    """What update_running_stats returned for these arguments, against the recurrence."""
     d = x.shape[1]
     m = 0.9 if momentum is None else momentum
     names = ("running_mean", "running_var")
-    if got is None:
-        got = student.call("update_running_stats", mean, var, *update_args(x, momentum))
     got = values.parts(got, "update_running_stats", names)
     got_mean, got_var = (values.array(g, name, shape=(d,)) for g, name in zip(got, names))
     when = "with momentum left at its default" if momentum is None else f"with momentum {m:g}"
@@ -333,13 +332,12 @@ def running_stats(student, rng):
     mean, var = np.zeros(d), np.ones(d)
     # momentum 0.8 for three batches, then the default (0.9) for the last one
     steps = [(batch(rng, 5, d), momentum) for momentum in (0.8, 0.8, 0.8, None)]
-    # each update takes the statistics the one before returned: all in one round trip (where
-    # the chain stops early, the rest are called one by one)
+    # each update takes the statistics the one before returned: all in one round trip (a chain
+    # cut short ends with a result that judge_update refuses)
     chained = student.call_chain("update_running_stats", [mean, var, *update_args(*steps[0])],
                                  [update_args(*step) for step in steps[1:]], take=(0, 1))
-    for k, (x, momentum) in enumerate(steps):
-        mean, var = running_update(student, mean, var, x, momentum,
-                                   chained[k] if k < len(chained) else None)
+    for (x, momentum), got in zip(steps, chained):
+        mean, var = judge_update(got, mean, var, x, momentum)
 
 
 def inference(student, rng):

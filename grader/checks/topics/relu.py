@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import values
-from ..core import Check, assert_backward_uses_its_cache, using
+from ..core import Check, assert_backward_uses_its_cache, forward_and_cache
 from ..compare import Fail, assert_close
 from ..gradcheck import Forward, assert_gradient, avoid_kinks, own_gradients
 from ..tolerances import EXACT
@@ -31,16 +31,8 @@ def forward(student, x):
     return values.array(out, "out", shape=x.shape), cache
 
 
-def forward_call(student, x):
-    """(out, cache) of the student's forward, for a backward check: `out` not validated, so
-    that a wrong `out` does not stop the backward from being judged."""
-    with using("relu_forward"):
-        return values.parts(student.call("relu_forward", x, opaque=(1,)), "relu_forward",
-                            ("out", "cache"))
-
-
 def cache_of(student, x):
-    return forward_call(student, x)[1]
+    return forward_and_cache(student, "relu_forward", x)[1]
 
 
 def backward(student, dout, cache):
@@ -127,7 +119,7 @@ def backward_gradient(student, rng):
     forward (a backward that is right for its own forward is not charged for the forward)."""
     x = avoid_kinks(rng.normal(0, 1, size=(6, 5)) * 10.0 ** rng.integers(-1, 3, size=(6, 5)))
     dout = rng.normal(size=x.shape)
-    out, cache = forward_call(student, x)
+    out, cache = forward_and_cache(student, "relu_forward", x)
     dx = backward(student, dout, cache)
     own = own_gradients(Forward(student, "relu_forward", pick=0), [x], [0], dout, rng,
                         np.maximum(x, 0), out)

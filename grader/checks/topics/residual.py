@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import values
-from ..core import Check, NotJudged, StudentError, assert_backward_uses_its_cache, using
+from ..core import (Check, NotJudged, StudentError, assert_backward_uses_its_cache,
+                    forward_and_cache, using)
 from ..compare import Fail, agrees, assert_close, mismatch
 from ..gradcheck import (GRAD_TOL, Forward, Inconsistent, assert_gradient, norm_relative_error,
                          numerical_gradients, own_gradients, recheck, round_off_floor)
@@ -56,12 +57,8 @@ def checked_forward(value, args):
 
 
 def forward_call(student, args):
-    """(out, cache) of the student's forward call, for a backward check: `out` not validated
-    (a wrong `out` is the forward's mistake: the backward is then judged against the spec's
-    gradient or the gradient of the student's own forward, which starts from this `out`)."""
-    with using("residual_forward"):
-        return values.parts(student.call("residual_forward", *args, opaque=(1,)),
-                            "residual_forward", ("out", "cache"))
+    """(out, cache) for a backward check (core.forward_and_cache)."""
+    return forward_and_cache(student, "residual_forward", *args)
 
 
 def cache_of(student, args):
@@ -289,14 +286,11 @@ def deep_stack(student, rng):
                     inputs.append([h, *layer])
                     h = formula(h, *layer)
                 caches = [cache for _, cache in forwards(student, inputs)]
-        # every backward in one round trip; where the chain stops early (a dx the grader may
-        # not accept), the rest are called one by one, as they would have been
+        # every backward in one round trip; a chain cut short ends with a dx that grad() refuses
         caches = caches[::-1]
-        chained = student.call_chain("residual_backward", [dout, caches[0]],
-                                     [[cache] for cache in caches[1:]])
         g = dout
-        for k, cache in enumerate(caches):
-            raw = chained[k] if k < len(chained) else backward(student, g, cache)
+        for raw in student.call_chain("residual_backward", [dout, caches[0]],
+                                      [[cache] for cache in caches[1:]]):
             g = grad(values.parts(raw, "residual_backward", NAMES), 0, g.shape)
         return g
     g = chain(own_inputs=False)
