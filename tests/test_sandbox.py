@@ -452,6 +452,23 @@ def test_mutating_an_argument_fails_with_its_name(sandbox):
         student.close()
 
 
+@pytest.mark.parametrize("change,changed", [
+    (lambda a: None, False),
+    (lambda a: a.__setitem__((0, 0), a[0, 0]), False),  # the same bits written back
+    (lambda a: a.__setitem__((1, 1), -a[1, 1]), True),  # 0.0 -> -0.0: other bits, equal value
+    (lambda a: a.__setitem__((0, 1), np.nan), True),
+    (lambda a: a.__setitem__((0, 2), 1.0), True),
+])
+def test_a_change_in_place_is_any_change_of_the_bits(change, changed):
+    from grader.sandbox import calls
+    x = np.array([[np.nan, 1.0, 2.0], [3.0, 0.0, 5.0]])
+    args = [x, x[:, ::2], np.array([object(), 1], dtype=object)]
+    watched = calls.snapshot(args)
+    change(x)
+    assert bool(calls.changed(watched)) is changed
+    assert not calls.changed(calls.snapshot(args))
+
+
 def test_changing_a_list_argument_fails_but_a_cache_is_the_students_own(sandbox):
     sub = submissions.Submission(path="p.py", topic="matrix_calculus", cells=[submissions.Cell(
         "p.py", "import numpy as np\n"

@@ -108,3 +108,73 @@ def test_kept_positions_stay_handles_even_when_the_same_array_is_returned_twice(
     decoded = roundtrip(value, keep=lambda o: kept.append(o) or len(kept))
     assert isinstance(decoded[0], np.ndarray) and isinstance(decoded[1], wire.Opaque)
     assert kept == [out] and "dtype float64" in decoded[1].type_name
+
+
+class Trickle:
+    """A stream that hands out at most `step` bytes per read or write (as a pipe may)."""
+
+    def __init__(self, data=b"", step=7):
+        self.data, self.step, self.written = bytearray(data), step, bytearray()
+
+    def readinto(self, view):
+        count = min(self.step, len(view), len(self.data))
+        assert count, "read past the end of the stream"
+        view[:count] = self.data[:count]
+        del self.data[:count]
+        return count
+
+    def writev(self, views):
+        assert len(views) <= wire.IOV_MAX
+        left = self.step
+        for view in views:
+            taken = bytes(view[:left])
+            self.written += taken
+            left -= len(taken)
+            if not left:
+                break
+        return self.step - left
+
+
+@pytest.mark.parametrize("step", [1, 5, 4096, 1 << 22])
+def test_frames_survive_partial_writes_and_reads(step):
+    arrays = [np.arange(n, dtype=np.float64) * 1.5 for n in (0, 1, 3, 70_000)]
+    value = (arrays, np.array([True, False]), np.arange(6, dtype=np.int8).reshape(2, 3)[:, ::2])
+    node, buffers = wire.encode(value)
+    out = Trickle(step=step)
+    wire.write_all(wire.frame({"v": node}, buffers), out.writev)
+    assert bytes(out.written) == wire.pack({"v": node}, buffers)
+    stream, ahead = Trickle(bytes(out.written) * 2, step), bytearray()
+    for _ in range(2):  # two frames back to back: what is read ahead of one is the next's
+        header_len, body_len = wire.parse_prefix(
+            wire.read_exact(ahead, wire.PREFIX.size, stream.readinto), 1 << 30)
+        header = json.loads(wire.read_exact(ahead, header_len, stream.readinto))
+        body = wire.read_exact(ahead, body_len, stream.readinto)
+        decoded = wire.decode(header["v"], body)
+        for got, sent in zip(decoded[0], arrays):
+            np.testing.assert_array_equal(got, sent)
+        np.testing.assert_array_equal(decoded[2], value[2])
+    assert not stream.data and not ahead
+
+
+def test_a_claimed_body_size_is_not_allocated_before_the_bytes_arrive():
+    stream = Trickle(b"x" * 10, step=10)
+    with pytest.raises(AssertionError, match="read past the end"):
+        wire.read_exact(bytearray(), 1 << 34, stream.readinto)  # 16 GB claimed, 10 bytes sent
+
+
+def test_arrays_start_aligned_and_the_student_side_gets_writable_views():
+    value = [np.array([True]), np.arange(3.0), np.array([1], np.int16), np.ones((2, 2), np.complex128)]
+    node, buffers = wire.encode(value)
+    assert all(n["o"] % wire.ALIGN == 0 for n in node["x"])
+    body = bytearray(wire.pack({}, buffers)[-sum(memoryview(b).nbytes for b in buffers):])
+
+    class Resolver:
+        pass
+    student_side = wire.decode(node, body, Resolver())
+    for got, sent in zip(student_side, value):
+        np.testing.assert_array_equal(got, sent)
+        assert got.flags.writeable and got.flags.aligned and not got.flags.owndata
+    student_side[1][0] = 7.0  # in place, in the request's own bytes
+    grader_side = wire.decode(node, body)
+    assert all(got.flags.owndata for got in grader_side)  # the grader never shares a buffer
+    assert grader_side[1][0] == 7.0

@@ -154,8 +154,19 @@ def changed(watched):
 
 def _unchanged(value, before):
     if isinstance(value, np.ndarray):
-        return (value.shape == before.shape and value.dtype == before.dtype
-                and value.tobytes() == before.tobytes())
+        return _same_bits(value, before)
     if isinstance(value, list):
         return len(value) == len(before) and all(a is b for a, b in zip(value, before))
     return value.keys() == before.keys() and all(value[k] is before[k] for k in before)
+
+
+def _same_bits(value, before):
+    """Same shape, dtype and bytes (NaN equals itself, 0.0 differs from -0.0); compared as
+    unsigned integers where the dtype allows, without copying either array."""
+    if value.shape != before.shape or value.dtype != before.dtype:
+        return False
+    size = value.dtype.itemsize
+    if value.dtype.hasobject or size not in (1, 2, 4, 8) or not value.flags.c_contiguous:
+        return value.tobytes() == before.tobytes()
+    bits = np.dtype(f"u{size}")
+    return bool(np.array_equal(value.reshape(-1).view(bits), before.reshape(-1).view(bits)))

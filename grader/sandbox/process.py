@@ -430,7 +430,7 @@ class StudentProcess:
         header = dict(header, seq=self.seq)
         clock = Clock(timeout, cpu_limit, self.cpu_seconds)
         try:
-            self._write(wire.pack(header, buffers), clock)
+            wire.write_all(wire.frame(header, buffers), lambda views: self._writev(views, clock))
             max_body = self.limits.result_mb << 20
             prefix = self._read(wire.PREFIX.size, clock)
             try:
@@ -535,11 +535,10 @@ class StudentProcess:
                                "all of the submission's processes together)")
         return Died(describe_status(status))
 
-    def _write(self, data, clock):
-        view = memoryview(data)
-        while view:
+    def _writev(self, views, clock):
+        while True:
             try:
-                view = view[os.write(self.req_w, view):]
+                return os.writev(self.req_w, views)
             except BlockingIOError:
                 self._wait((self.req_w, select.POLLOUT), clock)
             except BrokenPipeError:
@@ -547,18 +546,18 @@ class StudentProcess:
 
     def _read(self, n, clock):
         """The next n bytes of the reply (read ahead where more is there: wire.read_exact)."""
-        return wire.read_exact(self.unread, n, lambda size: self._read_some(size, clock))
+        return wire.read_exact(self.unread, n, lambda view: self._readinto(view, clock))
 
-    def _read_some(self, size, clock):
+    def _readinto(self, view, clock):
         while True:
             try:
-                chunk = os.read(self.resp_r, size)
+                count = os.readv(self.resp_r, [view])
             except BlockingIOError:
                 self._wait((self.resp_r, select.POLLIN), clock)
                 continue
-            if not chunk:
+            if not count:
                 raise Died(self._death())
-            return chunk
+            return count
 
     def _death(self):
         self.kill(status=True)

@@ -78,7 +78,7 @@ class InProcess:
         return {"ok": True, "errors": [], "functions": functions}, b""
 
     def call(self, header, buffers, cpu_limit, wall_limit):
-        reply, out = self.server.answer(dict(header, seq=0), b"".join(buffers))
+        reply, out = self.server.answer(dict(header, seq=0), bytearray().join(buffers))
         return reply, b"".join(out)
 
     def kill(self):

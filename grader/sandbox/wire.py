@@ -20,6 +20,9 @@ MAX_HEADER = 4 << 20
 MAX_DEPTH = 16
 MAX_NODES = 20_000  # far above any legitimate reply (a gradient batch: a few hundred arrays)
 MAX_TYPE_NAME = 120
+ALIGN = 16          # array bytes start at multiples of this in a frame's body
+READ_AHEAD = 1 << 16
+IOV_MAX = 1024      # buffers per writev (Linux's limit)
 INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1  # a Python int that big would overflow float()
 
 # Native little-endian numeric dtypes only; everything else is "not a plain array".
@@ -123,10 +126,16 @@ def encode(value, keep=None):
         if _is_plain_array(v):
             if not v.dtype.isnative:
                 v = v.astype(v.dtype.newbyteorder("="))
-            data = v.tobytes()  # a C-ordered copy, whatever the array's strides
-            node = {"t": "a", "d": v.dtype.str, "s": list(v.shape), "o": offset[0], "n": len(data)}
+            # The array's own bytes (copied only where it is not C-ordered), written as they
+            # are; each starts at a multiple of ALIGN so that the receiver can use them in place.
+            data = np.ascontiguousarray(v).reshape(-1).view(np.uint8)
+            pad = -offset[0] % ALIGN
+            if pad:
+                buffers.append(bytes(pad))
+            node = {"t": "a", "d": v.dtype.str, "s": list(v.shape), "o": offset[0] + pad,
+                    "n": data.size}
             buffers.append(data)
-            offset[0] += len(data)
+            offset[0] += pad + data.size
             return node
         if keep is None:
             raise WireError(f"cannot send a {t.__name__}")
@@ -153,20 +162,56 @@ def describe_type(v):
 _compact = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps would make one a call
 
 
-def pack(header_obj, buffers=()):
+def frame(header_obj, buffers=()):
+    """A frame as a list of buffers to write in order (write_all): the prefix and header, then
+    the body's buffers as they are (no copy)."""
     header = _compact.encode(header_obj).encode()
-    body_len = sum(len(b) for b in buffers)
-    return b"".join([PREFIX.pack(MAGIC, len(header), body_len), header, *buffers])
+    body_len = sum(memoryview(b).nbytes for b in buffers)
+    return [PREFIX.pack(MAGIC, len(header), body_len) + header, *buffers]
 
 
-def read_exact(buffer, n, read):
-    """The next n bytes of a stream whose bytes read ahead wait in `buffer` (a bytearray);
-    `read(size)` returns at least one more byte. Each read asks for up to 64 KB beyond n, so
-    that a small frame's prefix, header and body come in one system call."""
-    while len(buffer) < n:
-        buffer += read(min(n - len(buffer), 1 << 20) + (1 << 16))
-    data = bytes(buffer[:n])
-    del buffer[:n]
+def pack(header_obj, buffers=()):
+    """A frame as one bytes object."""
+    return b"".join(frame(header_obj, buffers))
+
+
+def write_all(parts, writev):
+    """Write the buffers `parts` in order; `writev(list of buffers)` writes some of the first
+    ones and returns how many bytes (os.writev)."""
+    views = [memoryview(p).cast("B") for p in parts if memoryview(p).nbytes]
+    first = 0
+    while first < len(views):
+        written = writev(views[first:first + IOV_MAX])
+        while written:
+            if written >= len(views[first]):
+                written -= len(views[first])
+                first += 1
+            else:
+                views[first] = views[first][written:]
+                written = 0
+
+
+def read_exact(buffer, n, readinto):
+    """The next n bytes of a stream, as a bytearray of their own; bytes read ahead of them wait
+    in `buffer` (a bytearray). `readinto(view)` reads at least one byte into the start of a
+    writable memoryview and returns how many (os.readv). A frame's small parts come in one
+    system call with up to READ_AHEAD bytes of what follows; a large body is read straight
+    into its own bytearray (no copy after the system call's)."""
+    while len(buffer) < n and n - len(buffer) <= READ_AHEAD:
+        chunk = bytearray(READ_AHEAD + n - len(buffer))
+        buffer += memoryview(chunk)[:readinto(memoryview(chunk))]
+    if len(buffer) >= n:
+        data = buffer[:n]
+        del buffer[:n]
+        return data
+    have = len(buffer)
+    data = bytearray(min(n, have + (1 << 20)))  # the size a frame claims is not trusted: past
+    data[:have] = buffer                         # 1 MB, room grows as the bytes arrive
+    buffer.clear()
+    while have < n:
+        if have == len(data):
+            data += bytes(min(n - have, have))
+        have += readinto(memoryview(data)[have:])
     return data
 
 
@@ -196,9 +241,12 @@ def decode(node, body, resolver=None):
 
     `resolver` is given on the student side only: it turns handles back into the objects they
     stand for, and builds Generators and Probes. Without it those are refused (a student
-    process cannot make the grader build anything).
+    process cannot make the grader build anything). There, where `body` is a bytearray of the
+    request's own, arrays are writable views of it (the grader wrote it: no copy is needed);
+    the grader always gets fresh arrays of its own.
     """
     count = [0]
+    in_place = resolver is not None and type(body) is bytearray
 
     def dec(n, depth):
         count[0] += 1
@@ -230,7 +278,7 @@ def decode(node, body, resolver=None):
             out = [dec(x, depth + 1) for x in items]
             return tuple(out) if t == "T" else out
         if t == "a":
-            return _array(n, body)
+            return _array(n, body, in_place)
         if t == "h":
             hid = _typed(n.get("id"), int)
             if resolver is not None:
@@ -254,7 +302,7 @@ def _typed(v, t):
     return v
 
 
-def _array(n, body):
+def _array(n, body, in_place=False):
     dtype = DTYPES.get(n.get("d"))
     shape, off, size = n.get("s"), n.get("o"), n.get("n")
     if dtype is None:
@@ -269,4 +317,5 @@ def _array(n, body):
         count *= s
     if count * dtype.itemsize != size:
         raise WireError("array size does not match its shape")
-    return np.frombuffer(body, dtype=dtype, count=count, offset=off).reshape(shape).copy()
+    array = np.frombuffer(body, dtype=dtype, count=count, offset=off).reshape(shape)
+    return array if in_place and off % dtype.alignment == 0 else array.copy()
