@@ -439,6 +439,16 @@ def test_a_hung_call_is_killed_and_the_next_call_gets_a_fresh_process(sandbox):
         student.close()
 
 
+def test_ps_names_the_student_processes_by_role(sandbox):
+    names = call_in_sandbox(sandbox, """
+        import os
+        def names():
+            comm = lambda pid: open(f"/proc/{pid}/comm").read().strip()
+            return [comm("self") == "student-worker", comm(os.getppid()) == "student-loader"]
+        """, "names")  # (strings would come back as handles)
+    assert names == [True, True]
+
+
 def test_mutating_an_argument_fails_with_its_name(sandbox):
     sub = submissions.Submission(path="p.py", topic="batchnorm", cells=[submissions.Cell(
         "p.py", "def update_running_stats(running_mean, running_var, x, momentum=0.9):\n"

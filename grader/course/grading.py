@@ -124,11 +124,12 @@ class Pool:
             by_conn = {slot.conn: slot for slot in self.slots if slot.busy}
             for conn in multiprocessing.connection.wait(list(by_conn)):
                 slot = by_conn[conn]
-                yield slot.collect(bool(self.references))
+                result = slot.collect(bool(self.references))
                 if slot.dead:
                     slot = self._replace(slot)
-                if slot is not None:
-                    slot.hand(todo, seed)
+                if slot is not None:  # the next one first: the caller's work on the result
+                    slot.hand(todo, seed)  # (files, a journal synced to disk) overlaps it
+                yield result
         for i, sub in todo:  # only when no grading process could be started any more
             yield i, dict(error_result(sub, bool(self.references)),
                           error="grader failure: no grading process could be started")
@@ -254,6 +255,7 @@ def _grading_process(conn, others, options, references, parent, cpus):
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     from ..sandbox import isolation
     isolation.die_with(parent, signal.SIGTERM)
+    isolation.name_process("grader-job")
     try:
         sandbox = Sandbox(options.limits, options.namespaces, 1)
     except BaseException as exc:

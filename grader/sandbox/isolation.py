@@ -24,6 +24,7 @@ MNT_DETACH = 2
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_SET_NAME = 15
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
@@ -82,6 +83,13 @@ def umount(target, flags=0):
 def prctl(option, arg):
     _ok(libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
                    ctypes.c_ulong(0), ctypes.c_ulong(0)), "prctl")
+
+
+def name_process(name):
+    """The name `ps` and `top` show for this process (up to 15 bytes): which part of the grader
+    it is. Best effort."""
+    libc.prctl(ctypes.c_int(PR_SET_NAME), ctypes.c_char_p(name.encode()[:15]), ctypes.c_ulong(0),
+               ctypes.c_ulong(0), ctypes.c_ulong(0))
 
 
 def pivot_root(new_root, put_old):

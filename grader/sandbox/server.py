@@ -264,6 +264,7 @@ def run_loader(server, ctl, kill_all):
             ctl.close()
             os.setpgid(0, 0)
             isolation.die_with(loader, signal.SIGKILL)  # a worker dies with its loader
+            isolation.name_process("student-worker")
             server.serve()
 
     fork_worker()  # the first one: the grader may already be writing its first call

@@ -153,6 +153,7 @@ def student_main(plan, conf, req_r, resp_w, ctl, workdir, nproc_base, launcher_g
     from . import server
     grader.IN_SANDBOX = True  # a notebook's check(...) and test(...) cells do nothing here
     try:
+        iso.name_process("student-loader")
         set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone)
         close_fds_except(req_r, resp_w, ctl.fileno())
         server.redirect_stdio()
@@ -357,6 +358,7 @@ def main():
     # No parent-death signal here: it would fire when the grader *thread* that started this
     # zygote ends. The zygote ends instead when the grader's end of the socket closes.
     iso.prctl(iso.PR_SET_CHILD_SUBREAPER, 1)
+    iso.name_process("grader-zygote")
     import numpy  # noqa: F401  (the point of the zygote)
     import numpy.linalg, numpy.random, numpy.fft  # noqa: E401,F401
     warm_up_numpy()
