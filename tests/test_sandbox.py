@@ -439,6 +439,17 @@ def test_a_hung_call_is_killed_and_the_next_call_gets_a_fresh_process(sandbox):
         student.close()
 
 
+def test_a_batch_gets_the_time_of_as_many_calls(sandbox):
+    sub = submissions.Submission(path="p.py", topic="batchnorm", cells=[submissions.Cell(
+        "p.py", "def hang(k):\n    while True: pass\n")])
+    student = student_of(sandbox, sub)
+    try:
+        with pytest.raises(StudentError, match=r"within 2 s|more than 2 s of CPU"):
+            student.call_many("hang", [[1], [2]])  # two calls: 2 s, not the ten calls' 10 s
+    finally:
+        student.close()
+
+
 def test_ps_names_the_student_processes_by_role(sandbox):
     names = call_in_sandbox(sandbox, """
         import os
