@@ -178,7 +178,7 @@ def pack(header_obj, buffers=()):
 def write_all(parts, writev):
     """Write the buffers `parts` in order; `writev(list of buffers)` writes some of the first
     ones and returns how many bytes (os.writev)."""
-    views = [memoryview(p).cast("B") for p in parts if memoryview(p).nbytes]
+    views = [view for view in (memoryview(p).cast("B") for p in parts) if view.nbytes]
     first = 0
     while first < len(views):
         written = writev(views[first:first + IOV_MAX])
