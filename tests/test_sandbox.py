@@ -404,6 +404,57 @@ def test_student_process_cannot_write_outside_its_tmp(sandbox):
     assert not (ROOT / "grader" / "evil.py").exists()
 
 
+@ROOT_ONLY
+@pytest.mark.parametrize("use_cgroups", [True, False])
+def test_nothing_left_in_the_namespaces_reaches_the_next_submission(use_cgroups):
+    """Student processes of one slot start from copies of one prepared root and (in cgroups)
+    join one network namespace (zygote.Template): what a submission writes, binds or leaves
+    running there must end with it, and the next one sees only its own processes."""
+    sandbox = Sandbox(LIMITS, use_cgroups=use_cgroups)
+    try:
+        check_nothing_left_reaches_the_next(sandbox)
+    finally:
+        sandbox.close()
+
+
+def check_nothing_left_reaches_the_next(sandbox):
+    name = f"grader-test-{os.getpid()}"
+    planted = call_in_sandbox(sandbox, f"""
+        import os, socket, time
+        def probe():
+            open("/tmp/planted", "w").write("x")
+            open("/dev/shm/planted", "w").write("x")
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind("\\0{name}")
+            listener.listen()
+            if os.fork() == 0:  # keeps the socket open, if it could outlive the submission
+                time.sleep(60)
+                os._exit(0)
+            try:
+                os.mkdir("/planted")
+                return 0.0
+            except OSError:
+                return 1.0
+    """, "probe")
+    assert planted == 1.0  # the shared root stays read-only
+    seen = call_in_sandbox(sandbox, f"""
+        import os, socket
+        def probe():
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                client.connect("\\0{name}")
+                reached = 1.0
+            except OSError:
+                reached = 0.0
+            others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+            up = [line for line in open("/proc/net/dev").read().splitlines()[2:]
+                  if line.split()[1] != "0"]  # an interface that received anything
+            return (float(os.path.exists("/tmp/planted")), float(os.path.exists("/dev/shm/planted")),
+                    reached, float(len(others)), float(len(up)))
+    """, "probe")
+    assert seen == (0.0, 0.0, 0.0, 1.0, 0.0)  # the one other process is its own loader
+
+
 def test_environment_is_minimal(sandbox):
     os.environ["GRADER_TEST_SECRET"] = "hunter2"
     got = call_in_sandbox(sandbox, """

@@ -133,26 +133,38 @@ def readable_roots(extra=()):
     return [r for r in roots if not any(r.startswith(o + "/") for o in roots if o != "/")]
 
 
-def build_private_root(new_root, roots, tmp_size):
-    """Mirror `roots` read-only under `new_root` (mounted here as a fresh tmpfs), with a private
-    /tmp, /dev/shm and a few devices.
+def build_private_root(new_root, roots):
+    """Mirror `roots` read-only under `new_root` (mounted here as a fresh tmpfs), with a few
+    devices and empty /tmp, /dev/shm and /proc (mount_scratch and mount_proc fill them).
 
     Sources are opened before the tmpfs covers `new_root`, so they may live anywhere (even under
     it). Intermediate directories are created world-traversable, so a python under a 0700 home
     directory stays importable after dropping to another uid.
     """
-    sources = [(r, os.open(r, os.O_PATH | os.O_NOFOLLOW)) for r in (*roots, *DEVICES)
-               if os.path.lexists(r) and not os.path.islink(r)]
-    links = [(r, os.readlink(r)) for r in roots if os.path.islink(r)]
+    sources = _open_all((*roots, *DEVICES))
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-    for d in ("/tmp", "/dev/shm"):
+    for d in SCRATCH:
         os.makedirs(new_root + d, mode=0o755, exist_ok=True)
-        mount("tmpfs", new_root + d, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_size}")
-    for src, target in links:
-        os.makedirs(os.path.dirname(new_root + src), mode=0o755, exist_ok=True)
-        os.symlink(target, new_root + src)
+    _mirror(new_root, sources)
+    os.makedirs(new_root + "/proc", mode=0o555, exist_ok=True)
+    os.makedirs(new_root + "/.old", mode=0o700, exist_ok=True)
+
+
+def _open_all(paths):
+    """(path, O_PATH fd or symlink target) for each path that exists."""
+    return [(p, os.readlink(p) if os.path.islink(p) else os.open(p, os.O_PATH | os.O_NOFOLLOW))
+            for p in paths if os.path.lexists(p)]
+
+
+def _mirror(new_root, sources):
+    """Bind each opened source at the same path under new_root (read-only but for devices);
+    recreate symlinks."""
     for src, fd in sources:
         dst = new_root + src
+        if isinstance(fd, str):
+            os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
+            os.symlink(fd, dst)
+            continue
         if os.path.isdir(f"/proc/self/fd/{fd}"):
             os.makedirs(dst, mode=0o755, exist_ok=True)
         else:
@@ -162,20 +174,46 @@ def build_private_root(new_root, roots, tmp_size):
         if not src.startswith("/dev/"):
             mount(None, dst, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
         os.close(fd)
-    os.makedirs(new_root + "/proc", mode=0o555, exist_ok=True)
-    os.makedirs(new_root + "/.old", mode=0o700, exist_ok=True)
 
 
-def enter_private_root(new_root, mount_proc):
-    """Switch to the new root. A fresh /proc (of this pid namespace) is mounted first: in a user
-    namespace the kernel allows that only while another proc mount is still visible."""
-    if mount_proc:
-        mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+SCRATCH = ("/tmp", "/dev/shm")  # the only places a student process may write
+
+
+def mount_scratch(root, tmp_size):
+    """A fresh, empty tmpfs on each SCRATCH folder under `root` (the process's own)."""
+    for d in SCRATCH:
+        mount("tmpfs", root + d, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_size}")
+
+
+def mount_proc(path):
+    """/proc of this process's pid namespace (it shows only the processes of that namespace)."""
+    mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def enter_private_root(new_root, mount_proc_first):
+    """Switch to the new root. With mount_proc_first, a fresh /proc (of this pid namespace) is
+    mounted before: in a user namespace the kernel allows that only while another proc mount is
+    still visible."""
+    if mount_proc_first:
+        mount_proc(new_root + "/proc")
     pivot_root(new_root, new_root + "/.old")
     os.chdir("/")
     umount("/.old", MNT_DETACH)
     os.rmdir("/.old")
     mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def join_private_root(mount_ns, roots, tmp_size):
+    """Enter a copy of a mount namespace whose root build_private_root and enter_private_root
+    made from `roots` (see grader.sandbox.zygote.Template), with scratch folders and a /proc
+    of this process's own: copies share only the read-only mounts. Roots inside a scratch
+    folder (a python under /tmp) are mirrored again on top of the fresh one."""
+    setns(mount_ns, CLONE_NEWNS)
+    unshare(CLONE_NEWNS)
+    mount_proc("/proc")
+    covered = _open_all(r for r in roots if any(r == d or r.startswith(d + "/") for d in SCRATCH))
+    mount_scratch("", tmp_size)
+    _mirror("", covered)
 
 
 def set_limits(limits):
