@@ -407,9 +407,10 @@ def test_student_process_cannot_write_outside_its_tmp(sandbox):
 @ROOT_ONLY
 @pytest.mark.parametrize("use_cgroups", [True, False])
 def test_nothing_left_in_the_namespaces_reaches_the_next_submission(use_cgroups):
-    """Student processes of one slot start from copies of one prepared root and (in cgroups)
-    join one network namespace (zygote.Template): what a submission writes, binds or leaves
-    running there must end with it, and the next one sees only its own processes."""
+    """Student processes of one slot start from copies of one prepared root and join one
+    network namespace (zygote.Template): what a submission writes, binds or leaves running
+    there must end with it (with or without cgroups to kill its processes), and the next one
+    sees only its own processes."""
     sandbox = Sandbox(LIMITS, use_cgroups=use_cgroups)
     try:
         check_nothing_left_reaches_the_next(sandbox)
@@ -427,9 +428,12 @@ def check_nothing_left_reaches_the_next(sandbox):
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             listener.bind("\\0{name}")
             listener.listen()
-            if os.fork() == 0:  # keeps the socket open, if it could outlive the submission
+            if os.fork() == 0:  # keeps the socket open, if it could outlive the submission,
+                ballast = bytearray(300 << 20)  # and takes a while to end (unmapping this)
+                ballast[::4096] = b"x" * len(range(0, len(ballast), 4096))
                 time.sleep(60)
                 os._exit(0)
+            time.sleep(0.5)
             try:
                 os.mkdir("/planted")
                 return 0.0

@@ -356,26 +356,30 @@ def remove_sysv_ipc_of(uid):
                 continue
 
 
-def refuse_syscalls(numbers):
+class SyscallFilter:
     """A seccomp filter: the syscalls `numbers` fail with EPERM, and so does every syscall of
-    another ABI (32-bit or x32 entry points, which would have other numbers). Needs
-    PR_SET_NO_NEW_PRIVS first. A small classic-BPF program, built by hand."""
-    import struct
-    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    allow, refuse = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
-    numbers = sorted(numbers)
-    n = len(numbers)
-    # 0: arch; 1: other ABI -> refuse; 2: nr; 3: x32 -> refuse; 4..: listed -> refuse; allow
-    program = [(ld_abs, 0, 0, 4), (jeq, 0, n + 3, AUDIT_ARCH), (ld_abs, 0, 0, 0),
-               (jge, n + 1, 0, 0x40000000)]
-    program += [(jeq, n - i, 0, nr) for i, nr in enumerate(numbers)]
-    program += [(ret, 0, 0, allow), (ret, 0, 0, refuse)]
-    code = b"".join(struct.pack("<HBBI", *insn) for insn in program)
-    buf = ctypes.create_string_buffer(code, len(code))
+    another ABI (32-bit or x32 entry points, which would have other numbers). A small
+    classic-BPF program, built by hand once (in the zygote); `install` applies it to the
+    calling process and, through fork, to everything it starts. Needs PR_SET_NO_NEW_PRIVS."""
 
     class Prog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    prog = Prog(len(program), ctypes.addressof(buf))
-    _ok(libc.prctl(ctypes.c_int(22), ctypes.c_ulong(2), ctypes.byref(prog), ctypes.c_ulong(0),
-                   ctypes.c_ulong(0)), "prctl(PR_SET_SECCOMP)")  # SECCOMP_MODE_FILTER
+    def __init__(self, numbers):
+        import struct
+        ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+        allow, refuse = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+        numbers = sorted(numbers)
+        n = len(numbers)
+        # 0: arch; 1: other ABI -> refuse; 2: nr; 3: x32 -> refuse; 4..: listed -> refuse; allow
+        program = [(ld_abs, 0, 0, 4), (jeq, 0, n + 3, AUDIT_ARCH), (ld_abs, 0, 0, 0),
+                   (jge, n + 1, 0, 0x40000000)]
+        program += [(jeq, n - i, 0, nr) for i, nr in enumerate(numbers)]
+        program += [(ret, 0, 0, allow), (ret, 0, 0, refuse)]
+        code = b"".join(struct.pack("<HBBI", *insn) for insn in program)
+        self.buffer = ctypes.create_string_buffer(code, len(code))
+        self.prog = self.Prog(len(program), ctypes.addressof(self.buffer))
+
+    def install(self):
+        _ok(libc.prctl(ctypes.c_int(22), ctypes.c_ulong(2), ctypes.byref(self.prog),
+                       ctypes.c_ulong(0), ctypes.c_ulong(0)), "prctl(PR_SET_SECCOMP)")

@@ -475,7 +475,13 @@ NEEDS_REAL = re.compile(r"\b(imread|imsave|FuncAnimation|ArtistAnimation|animati
 def suits(sources):
     """Whether code made of these sources gets the stand-in: it imports only PLAIN modules
     (a cell that does not parse imports nothing: it fails before running), imports no `*`
-    from matplotlib, and reads no image nor makes an animation with it."""
+    from matplotlib, and reads no image nor makes an animation with it. Decided in the grader
+    (for the zygote's preload and for the load request: the same answer, remembered)."""
+    return _suits(tuple(sources))
+
+
+@functools.lru_cache(maxsize=8)
+def _suits(sources):
     for source in sources:
         names = imports_of(source)
         if names and not names <= PLAIN or NEEDS_REAL.search(source):

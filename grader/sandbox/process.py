@@ -575,10 +575,19 @@ class StudentProcess:
             pass
         if self.group:  # with a pid namespace, killing the loader ends all of them anyway
             self.group.retire()
+        # Wait until the loader has ended. As PID 1 of its pid namespace it ends only after
+        # every other process there, so nothing of this submission (a socket it opened in the
+        # network namespace the next one joins, say) is left when the next one's code starts.
+        poller = select.poll()
+        poller.register(self.pidfd, select.POLLIN)
+        poller.poll(GONE_WAIT_MS)
         for fd in (self.req_w, self.resp_r, self.pidfd):
             os.close(fd)
         self.ctl.close()
         self.status = self.zygote.release(self.pid, status)
+
+
+GONE_WAIT_MS = 2000  # a killed loader unmaps its memory in about 3 ms; never wait longer than this
 
 
 class Clock:

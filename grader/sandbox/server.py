@@ -142,7 +142,7 @@ class Server:
         np.random.seed(req["seed"])
         random.seed(req["seed"])
         cells = req["cells"]
-        if plotting.suits(cell["source"] for cell in cells):
+        if req["stand_in"]:  # the grader's plotting.suits
             plotting.install_stand_in()
         else:
             plotting.quiet_plots()

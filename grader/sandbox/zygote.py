@@ -41,6 +41,8 @@ class Plan:
         # and inherited by every process it starts), a submission cannot put anything in its
         # uid's keyrings, so there is nothing to clear after it (a fork of this large process).
         self.keyrings_refused = bool(iso.REFUSED_SYSCALLS and iso.AUDIT_ARCH)
+        self.syscall_filter = (iso.SyscallFilter(iso.REFUSED_SYSCALLS.values())
+                               if self.keyrings_refused else None)
         self.template = None  # a Template, once made (see use_template)
 
     def use_template(self):
@@ -107,10 +109,10 @@ class Template:
     CPU each, a twentieth of a notebook's grading): `mnt`, a mount namespace whose root is the
     private read-only root (each student process enters a copy, with its own fresh /tmp,
     /dev/shm and /proc: iso.join_private_root), and `net`, an empty network namespace that
-    student processes in cgroups join (it has only a loopback device, down, which they cannot
-    bring up or change without privileges; what a process opens in it, such as a socket, ends
-    with that process, so nothing passes from one submission to the next). Held as file
-    descriptors: the helper that made them is gone."""
+    student processes join (it has only a loopback device, down, which they cannot bring up or
+    change without privileges; what a process opens in it, such as a socket, ends with that
+    process, and the grader waits for the end of a submission's processes before the next one
+    loads: StudentProcess.kill). Held as file descriptors: the helper that made them is gone."""
 
     def __init__(self, roots):
         ready_r, ready_w = os.pipe()
@@ -149,14 +151,9 @@ def set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone):
     os.setsid()
     iso.prctl(iso.PR_SET_DUMPABLE, 1)
     if plan.template is not None:
-        # The slot's network namespace only where every process of the previous submission was
-        # killed (its cgroup) before this one runs code; without cgroups one could outlive its
-        # loader by a few milliseconds.
-        in_cgroups = nproc_base is None
-        if in_cgroups:
-            iso.setns(plan.template.net, iso.CLONE_NEWNET)
+        iso.setns(plan.template.net, iso.CLONE_NEWNET)
         iso.join_private_root(plan.template.mnt, plan.roots, conf["tmp_size"])
-        iso.unshare(iso.CLONE_NEWIPC | (0 if in_cgroups else iso.CLONE_NEWNET))
+        iso.unshare(iso.CLONE_NEWIPC)
         workdir = "/tmp"
     else:
         flags = ((iso.CLONE_NEWNS if plan.fs else 0) | (iso.CLONE_NEWNET if plan.netns else 0)
@@ -181,8 +178,8 @@ def set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone):
     elif plan.userns and plan.fs:
         iso.lock_user_namespace()
     iso.join_new_session_keyring()  # not the grader's: its keys are the instructor's secrets
-    if plan.keyrings_refused:
-        iso.refuse_syscalls(iso.REFUSED_SYSCALLS.values())
+    if plan.syscall_filter is not None:
+        plan.syscall_filter.install()
     # Die with the zygote. The launcher that forked us must be gone first (the zygote closes
     # its end of this pipe once it has reaped the launcher, so we are then the zygote's child),
     # and a uid change clears this setting, so it comes last.
@@ -589,12 +586,11 @@ def backward(dout, cache):
 def warm_up_calls():
     """Serve calls of a throwaway layer through the student server's own code (a request read
     from a pipe, decoded, the call with its argument checks, the reply encoded and written),
-    and look at a cell's imports as loading does, so that what Python and numpy set up on
-    first use along that path (specialized bytecode, ufunc loop caches) is done once here, not
-    in every student process. Nothing of it is kept."""
+    so that what Python and numpy set up on first use along that path (specialized bytecode,
+    ufunc loop caches) is done once here, not in every student process. Nothing of it is
+    kept."""
     import numpy as np
-    from . import plotting, server, wire
-    plotting.suits([WARM_UP_CELL])
+    from . import server, wire
     namespace = {}
     exec(compile(WARM_UP_CELL, "<warm-up>", "exec"), namespace)
     pipes = os.pipe() + os.pipe()
