@@ -160,13 +160,12 @@ def set_up_student_process(plan, conf, workdir, nproc_base, launcher_gone):
                  | (iso.CLONE_NEWIPC if plan.ipcns else 0))
         if flags:
             iso.unshare(flags)
-    if plan.fs and plan.template is None:
-        iso.mount(None, "/", None, iso.MS_REC | iso.MS_PRIVATE)
-        new_root = "/tmp"
-        iso.build_private_root(new_root, plan.roots)
-        iso.mount_scratch(new_root, conf["tmp_size"])
-        iso.enter_private_root(new_root, mount_proc_first=plan.pidns)
-        workdir = "/tmp"
+        if plan.fs:
+            iso.mount(None, "/", None, iso.MS_REC | iso.MS_PRIVATE)
+            iso.build_private_root("/tmp", plan.roots)
+            iso.mount_scratch("/tmp", conf["tmp_size"])
+            iso.enter_private_root("/tmp", mount_proc_first=plan.pidns)
+            workdir = "/tmp"
     os.chdir(workdir)
     limits = dict(plan.limits)
     limits["address_space"] = iso.address_space_in_use() + limits["memory_bytes"]
