@@ -54,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -315,7 +316,8 @@ def unsandboxed_one(rec, ref):
             start = time.process_time()
             server = Server()
             server.load({"module": sub.module, "seed": 0, "cells": cells,
-                         "cell_seconds": Limits().cell_seconds})
+                         "cell_seconds": Limits().cell_seconds,
+                         "stand_in": plotting.suits(c["source"] for c in cells)})
             middle = time.process_time()
             module = TOPICS[rec["topic"]]
             student = Student(lambda: LimitedInProcess(server.namespace),
@@ -324,13 +326,18 @@ def unsandboxed_one(rec, ref):
                                                     rec["topic"], 0, ref))
             end = time.process_time()
             os.write(write, json.dumps([middle - start, end - middle, score]).encode())
+        except BaseException:
+            os.write(write, json.dumps({"error": traceback.format_exc()}).encode())
         finally:
             os._exit(0)
     os.close(write)
     with os.fdopen(read, "rb") as f:
         data = f.read()
     os.waitpid(pid, 0)
-    return json.loads(data)
+    result = json.loads(data) if data else {"error": "the child wrote nothing"}
+    if isinstance(result, dict):
+        raise RuntimeError(f"{rec['path']} without a sandbox: {result['error']}")
+    return result
 
 
 def unsandboxed(records, solutions):
