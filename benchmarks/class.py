@@ -13,9 +13,10 @@ over the filled ones (whole definitions, in place) and its other top-level code 
 in a new cell before the first function.
 
 Figures printed:
-- speed reference: a fixed pure-Python loop's CPU time alone and with every CPU running it at
-  once. This machine's speed drifts (the same class took 59 s and 71 s in back-to-back runs), and
-  its two CPUs slow each other when both are busy: compare runs' figures next to this line.
+- speed reference (on each run's line): a fixed pure-Python loop's CPU time alone and with every
+  CPU running it at once, just before the run. This machine's speed drifts (the same class took
+  59 s and 71 s in back-to-back runs) and its two CPUs can slow each other when both are busy:
+  compare runs next to this figure.
 - class: wall seconds of `grader grade -j JOBS --format json <tmp>/submitted` (the `grader` next
   to sys.executable), start-up included, and that divided by the number of notebooks; --runs
   times, then the median. Every result
@@ -190,18 +191,17 @@ def busy_cpu():
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def speed_reference(seconds=0.3):
-    """(ms alone, ms with every CPU busy) of a fixed pure-Python loop: a yardstick for comparing
-    runs on a machine whose speed drifts, and for what more jobs can gain (on this benchmark's
-    machine two busy CPUs slowed each other by a third)."""
+def speed_reference():
+    """(ms alone, ms with every CPU busy) of a fixed pure-Python loop, the fastest of five tries
+    each: a yardstick for comparing runs on a machine whose speed drifts, and for what more jobs
+    can gain (on this benchmark's machine two busy CPUs have slowed each other by up to a third)."""
     code = "import time; t = time.process_time(); sum(i * i for i in range(2_000_000)); " \
            "print(time.process_time() - t)"
-    alone = statistics.median(float(subprocess.run([sys.executable, "-c", code], text=True,
-                                                   capture_output=True).stdout) for _ in range(3))
+    run = lambda: subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     cpus = len(os.sched_getaffinity(0))
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-             for _ in range(cpus)]
-    together = statistics.median(float(p.communicate()[0]) for p in procs)
+    alone = min(float(run().communicate()[0]) for _ in range(5))
+    together = min(max(float(p.communicate()[0]) for p in [run() for _ in range(cpus)])
+                   for _ in range(5))
     return alone * 1e3, together * 1e3, cpus
 
 
@@ -487,17 +487,16 @@ def main():
               f"notebooks, {buggy} students buggy (one bug in each of their notebooks), nbgrader "
               f"layout")
 
-        alone, together, cpus = speed_reference()
-        print(f"speed reference: a fixed loop takes {alone:.0f} ms of CPU alone, {together:.0f} ms "
-              f"on each of {cpus} CPUs busy at once ({together / alone - 1:+.0%})")
         runs = []
         for run in range(args.runs):
+            alone, together, cpus = speed_reference()
             seconds, cpu = grade_class(work / "class", records, args.jobs)
             runs.append((seconds, cpu))
             print(f"grader grade -j {args.jobs}, run {run + 1} of {args.runs}: {seconds:.1f} s "
                   f"for the class, {seconds / notebooks * 1e3:.1f} ms per notebook; CPUs busy "
                   f"{cpu:.0f} s ({cpu / seconds / cpus:.0%} of {cpus} CPUs), "
-                  f"{cpu / notebooks * 1e3:.0f} ms per notebook")
+                  f"{cpu / notebooks * 1e3:.0f} ms per notebook; speed reference just before: "
+                  f"{alone:.0f} ms alone, {together:.0f} ms with {cpus} CPUs busy")
         class_s = statistics.median(r[0] for r in runs)
         class_cpu = statistics.median(r[1] for r in runs)
         class_ms, class_cpu_ms = class_s / notebooks * 1e3, class_cpu / notebooks * 1e3

@@ -18,7 +18,7 @@ def test_class_benchmark_runs_end_to_end():
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert "warning:" not in out, out
-    for part in ("speed reference:", "run 1 of 1:", "floor (16 notebooks)",
+    for part in ("run 1 of 1:", "speed reference just before", "floor (16 notebooks)",
                  "with the sandbox (-j 1", "target 300 x 8 notebooks"):
         assert part in out, (part, out)
     assert "1 students buggy" in out, out
