@@ -19,9 +19,8 @@ Figures printed:
   compare runs next to this figure.
 - class: wall seconds of `grader grade -j JOBS --format json <tmp>/submitted` (the `grader` next
   to sys.executable), start-up included, and that divided by the number of notebooks; --runs
-  times, then the median. Every result
-  must have no error and no grader error, correct notebooks full marks and buggy ones fewer:
-  a `warning:` line says otherwise.
+  times, then the median. Every result must have no error and no grader error, correct notebooks
+  full marks and buggy ones fewer: a `warning:` line says otherwise.
 - floor: per notebook, its code cells executed once in this warm interpreter (numpy and matplotlib
   imported, Agg backend, one warm-up notebook per topic first), without the autograded test cells
   and the self-check cell, plus all checks (hidden included) run in-process with
